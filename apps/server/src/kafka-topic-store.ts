@@ -7,7 +7,7 @@ import type { TopicStore } from './topic-store.js';
 const { Partitioners } = kafkajs;
 
 /** The compacted topic that holds the default topic when no other name is configured. */
-export const DEFAULT_STORE_TOPIC = '_kafka-proxy.default-topic';
+export const DEFAULT_STORE_TOPIC = '_kafka_proxy_topic';
 
 /** Every record is written under this key, so compaction keeps exactly the latest value. */
 export const RECORD_KEY = 'default-topic';
