@@ -150,7 +150,10 @@ async function readTopic(topic: string, count: number): Promise<string[]> {
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${values.length} of ${count}`)), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`read ${values.length} of ${count}`)),
+        20_000,
+      );
       consumer
         .run({
           eachMessage: ({ message }) => {
@@ -204,14 +207,14 @@ describe('three replicas sharing the default topic through Kafka', () => {
     const answered = performance.now();
     expect(await push(a, 'via-a')).toBe(x);
     const [bAt, cAt] = await followers;
-    const lagB = bAt - answered;
-    const lagC = cAt - answered;
     console.log(
-      `POST /topic answered in ${(answered - t0).toFixed(0)} ms; the other replicas used the new topic ` +
-        `${lagB.toFixed(0)} ms and ${lagC.toFixed(0)} ms after that answer (polling GET /topic every 5 ms)`,
+      `POST /topic to one replica answered 200 after ${(answered - t0).toFixed(0)} ms; the other two ` +
+        `served the new topic ${(bAt - t0).toFixed(0)} ms and ${(cAt - t0).toFixed(0)} ms after the ` +
+        `request was sent (GET /topic polled every 5 ms)`,
     );
-    expect(lagB).toBeLessThan(1000);
-    expect(lagC).toBeLessThan(1000);
+    // Within a second of the answer (they may even see it before the answer reaches the client).
+    expect(bAt - answered).toBeLessThan(1000);
+    expect(cAt - answered).toBeLessThan(1000);
     expect(await push(b, 'via-b')).toBe(x);
     expect(await push(c, 'via-c')).toBe(x);
     expect((await readTopic(x, 3)).sort()).toEqual(['via-a', 'via-b', 'via-c']);
