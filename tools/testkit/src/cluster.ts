@@ -42,15 +42,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   clusters += 1;
   const name = options.name ?? `cluster-${process.pid}-${clusters}`;
   const nodes = String(options.nodes ?? 3);
-  const stdout = await runKafkaScript([
-    'up',
-    '--nodes',
-    nodes,
-    '--name',
-    name,
-    '--owner-pid',
-    String(process.pid),
-  ]);
+  // Fixed ports given for the run's shared broker must not be reused for this cluster.
+  const { KAFKA_PORT: _port, KAFKA_CONTROLLER_PORT: _controllerPort, ...env } = process.env;
+  const up = ['up', '--nodes', nodes, '--name', name, '--owner-pid', String(process.pid)];
+  const stdout = await runKafkaScript(up, { env });
   const brokers = parseBrokers(stdout);
   return {
     name,

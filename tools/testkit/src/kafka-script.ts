@@ -7,6 +7,8 @@ export const KAFKA_SCRIPT = fileURLToPath(new URL('../../../scripts/kafka.sh', i
 export interface KafkaScriptOptions {
   /** Show the script's progress on this process's stderr instead of keeping it for errors. */
   inheritStderr?: boolean;
+  /** Environment of the script; defaults to this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -20,6 +22,7 @@ export function runKafkaScript(args: readonly string[], options: KafkaScriptOpti
   return new Promise<string>((resolve, reject) => {
     const child = spawn('bash', [KAFKA_SCRIPT, ...args], {
       stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'],
+      env: options.env ?? process.env,
     });
     let stdout = '';
     let stderr = '';
