@@ -131,8 +131,10 @@ kafka_libs() {
     start="$(now_ms)"
     log "downloading Kafka $KAFKA_VERSION (broker jars from Maven Central) into $LIBS"
     rm -rf "$tmp"
+    # sed drops the colour resets that Maven 3.8 prints even when quiet.
     if ! mvn -q -B -f "$KAFKA_DIR/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
-      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >&2; then
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" 2>&1 |
+      sed 's/\x1b\[[0-9;]*m//g' >&2; then
       rm -rf "$tmp"
       die "could not download Kafka $KAFKA_VERSION with Maven (see its output above)"
     fi
@@ -426,8 +428,8 @@ cmd_up() {
   local start attempt=1 status i
   start="$(now_ms)"
   while :; do
-    STARTING=1
     allocate_cluster
+    STARTING=1
     cp "$KAFKA_DIR/log4j2.properties" "$DIR/log4j2.properties"
     for i in $(seq 1 "$NODES"); do write_node_config "$i"; done
     log "starting Kafka $KAFKA_VERSION cluster '$NAME': $NODES node(s) at $KAFKA_BROKERS"
