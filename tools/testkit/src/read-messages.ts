@@ -45,6 +45,8 @@ export async function readMessages(
     maxBytesPerPartition: 32 * MiB,
     maxBytes: 64 * MiB,
     allowAutoTopicCreation: false,
+    // Short fetch waits: a consumer disconnects only after its fetch in flight returns.
+    maxWaitTimeInMs: 250,
   });
   const read: ReadMessage[] = [];
   let timer: NodeJS.Timeout | undefined;

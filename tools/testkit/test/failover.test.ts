@@ -13,6 +13,7 @@ import {
 
 describe('a three-node cluster', () => {
   let cluster: Cluster | undefined;
+  let stopped: number | undefined;
 
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 3 });
@@ -43,6 +44,7 @@ describe('a three-node cluster', () => {
     try {
       await producer.send({ topic, acks: -1, messages: before.map((value) => ({ value })) });
       await cluster.stopNode(leader, { kill: true });
+      stopped = leader;
       for (const value of after) {
         await producer.send({ topic, acks: -1, messages: [{ value }] });
       }
@@ -55,5 +57,22 @@ describe('a three-node cluster', () => {
     expect(read.map((m) => m.value.toString())).toEqual(
       [...before, ...after].map((b) => b.toString()),
     );
+  });
+
+  it('takes a stopped node back on its old ports', async () => {
+    if (cluster === undefined || stopped === undefined) throw new Error('no node was stopped');
+    await cluster.startNode(stopped);
+
+    const admin = kafka({ brokers: cluster.brokers }).admin();
+    await admin.connect();
+    try {
+      const { brokers } = await admin.describeCluster();
+      expect(brokers.map((b) => b.nodeId).sort()).toEqual([1, 2, 3]);
+      expect(brokers.find((b) => b.nodeId === stopped)?.port).toBe(
+        Number(cluster.brokers[stopped - 1]?.split(':')[1]),
+      );
+    } finally {
+      await admin.disconnect();
+    }
   });
 });

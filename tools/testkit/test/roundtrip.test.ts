@@ -92,7 +92,7 @@ describe('a real Kafka broker', () => {
     const topic = await createTopic(uniqueTopic('short'));
     await producer.send({ topic, acks: -1, messages: [{ value: Buffer.from('only one') }] });
 
-    await expect(readMessages(topic, { count: 2, timeoutMs: 3_000 })).rejects.toThrow(
+    await expect(readMessages(topic, { count: 2, timeoutMs: 2_000 })).rejects.toThrow(
       /read 1 of 2 message\(s\) from topic short-/,
     );
   });
