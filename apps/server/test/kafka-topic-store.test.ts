@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { kafka as testKafka, readMessages, uniqueTopic } from '@kproxy/testkit';
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka as KafkaClient } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,16 +7,6 @@ import type { KafkaTopicStoreOptions, StoreLogger } from '../src/kafka-topic-sto
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs;
 
-function brokers(): string[] {
-  const list = process.env.KAFKA_BROKERS;
-  if (list === undefined || list === '') throw new Error('KAFKA_BROKERS is not set');
-  return list.split(',');
-}
-
-function uniqueName(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
-}
-
 const quiet: StoreLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 let kafka: KafkaClient;
@@ -24,11 +14,7 @@ let admin: Admin;
 const stores: KafkaTopicStore[] = [];
 
 beforeAll(async () => {
-  kafka = new Kafka({
-    clientId: 'topic-store-test',
-    brokers: brokers(),
-    logLevel: logLevel.NOTHING,
-  });
+  kafka = testKafka({ clientId: 'topic-store-test' });
   admin = kafka.admin();
   await admin.connect();
 });
@@ -51,41 +37,12 @@ function store(
   return s;
 }
 
-/** Every value in the store topic, in log order. */
+/** Every value in the store topic, in log order (each under the store's one key). */
 async function logValues(storeTopic: string): Promise<string[]> {
   const [p0] = await admin.fetchTopicOffsets(storeTopic);
-  const end = Number(p0?.high ?? 0);
-  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
-  const values: string[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: storeTopic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('reading the log timed out')), 15_000);
-      if (end === 0) {
-        clearTimeout(timer);
-        resolve();
-        return;
-      }
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: ({ message }) => {
-            expect(message.key?.toString()).toBe(RECORD_KEY);
-            values.push(message.value?.toString() ?? '');
-            if (Number(message.offset) >= end - 1) {
-              clearTimeout(timer);
-              resolve();
-            }
-            return Promise.resolve();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return values;
+  const records = await readMessages(storeTopic, { count: Number(p0?.high ?? 0) });
+  for (const r of records) expect(r.key?.toString()).toBe(RECORD_KEY);
+  return records.map((r) => r.value.toString());
 }
 
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
@@ -100,7 +57,7 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
 
 describe('KafkaTopicStore against a real broker', () => {
   it('creates a compacted one-partition topic and seeds it with the first replica value', async () => {
-    const storeTopic = uniqueName('_kp-store');
+    const storeTopic = uniqueTopic('_kp-store');
     const first = store(storeTopic, 'seed-one');
     await first.start();
     expect(first.current()).toBe('seed-one');
@@ -126,7 +83,7 @@ describe('KafkaTopicStore against a real broker', () => {
   });
 
   it('makes a change visible on the replica that made it at once and on the others within a second', async () => {
-    const storeTopic = uniqueName('_kp-store');
+    const storeTopic = uniqueTopic('_kp-store');
     const [a, b, c] = [
       store(storeTopic, 'start'),
       store(storeTopic, 'start'),
@@ -150,7 +107,7 @@ describe('KafkaTopicStore against a real broker', () => {
   });
 
   it('starts a later replica on the latest value, not its seed', async () => {
-    const storeTopic = uniqueName('_kp-store');
+    const storeTopic = uniqueTopic('_kp-store');
     const a = store(storeTopic, 'first');
     await a.start();
     await a.set('second');
@@ -161,7 +118,7 @@ describe('KafkaTopicStore against a real broker', () => {
   });
 
   it('lets a forced topic win over the shared value', async () => {
-    const storeTopic = uniqueName('_kp-store');
+    const storeTopic = uniqueTopic('_kp-store');
     const a = store(storeTopic, 'shared');
     await a.start();
     const forced = store(storeTopic, 'forced', { force: true });
@@ -175,7 +132,7 @@ describe('KafkaTopicStore against a real broker', () => {
   });
 
   it('converges every replica on the last record when replicas change the topic at once', async () => {
-    const storeTopic = uniqueName('_kp-store');
+    const storeTopic = uniqueTopic('_kp-store');
     const replicas = [store(storeTopic, 't0'), store(storeTopic, 't0'), store(storeTopic, 't0')];
     await Promise.all(replicas.map((r) => r.start()));
     for (let round = 0; round < 5; round++) {
@@ -191,7 +148,7 @@ describe('KafkaTopicStore against a real broker', () => {
   });
 
   it('mirrors every applied value into the cache, including changes made elsewhere', async () => {
-    const storeTopic = uniqueName('_kp-store');
+    const storeTopic = uniqueTopic('_kp-store');
     const cached: string[] = [];
     const cache = {
       set(topic: string): Promise<void> {
@@ -211,7 +168,7 @@ describe('KafkaTopicStore against a real broker', () => {
   });
 
   it('keeps the old topic and fails with kafka_unavailable when Kafka does not take the change', async () => {
-    const storeTopic = uniqueName('_kp-store');
+    const storeTopic = uniqueTopic('_kp-store');
     const a = store(storeTopic, 'kept', { setTimeoutMs: 3000 });
     await a.start();
     await admin.deleteTopics({ topics: [storeTopic] });

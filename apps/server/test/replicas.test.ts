@@ -10,20 +10,11 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { encodeFrames } from '@kproxy/framing';
-import kafkajs from 'kafkajs';
-import type { Admin, Kafka as KafkaClient } from 'kafkajs';
+import { createTopic, kafkaBrokers, readMessages, uniqueTopic } from '@kproxy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const { Kafka, logLevel } = kafkajs;
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 const TOKEN = 'replicas-test-token';
-
-function brokers(): string[] {
-  const list = process.env.KAFKA_BROKERS;
-  if (list === undefined || list === '') throw new Error('KAFKA_BROKERS is not set');
-  return list.split(',');
-}
 
 const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
@@ -37,22 +28,16 @@ interface Replica {
 }
 
 let work: string;
-let kafka: KafkaClient;
-let admin: Admin;
 const running = new Set<Replica>();
 
 beforeAll(async () => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the server first`);
   work = await mkdtemp(join(tmpdir(), 'kafka-proxy-replicas-'));
-  kafka = new Kafka({ clientId: 'replicas-test', brokers: brokers(), logLevel: logLevel.NOTHING });
-  admin = kafka.admin();
-  await admin.connect();
 });
 
 afterAll(async () => {
   for (const r of running) r.process.kill('SIGKILL');
   await Promise.all([...running].map((r) => r.exit));
-  await admin.disconnect();
   await rm(work, { recursive: true, force: true });
 });
 
@@ -69,7 +54,7 @@ async function startReplica(
     env: {
       PATH: process.env.PATH ?? '',
       KAFKA_PROXY_TOKEN: TOKEN,
-      KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
+      KAFKA_PROXY_KAFKA_SERVER: kafkaBrokers().join(','),
       KAFKA_PROXY_HOST: '127.0.0.1',
       KAFKA_PROXY_PORT: '0',
       KAFKA_FLUSHER_TOPIC_CACHE: cacheFile,
@@ -142,44 +127,6 @@ async function push(replica: Replica, message: string): Promise<string> {
   return (JSON.parse(text) as { topic: string }).topic;
 }
 
-/** Every message value in `topic`, read from the beginning. */
-async function readTopic(topic: string, count: number): Promise<string[]> {
-  const consumer = kafka.consumer({ groupId: unique('replicas-reader'), maxWaitTimeInMs: 100 });
-  const values: string[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`read ${values.length} of ${count}`)),
-        20_000,
-      );
-      consumer
-        .run({
-          eachMessage: ({ message }) => {
-            values.push(message.value?.toString() ?? '');
-            if (values.length >= count) {
-              clearTimeout(timer);
-              resolve();
-            }
-            return Promise.resolve();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return values;
-}
-
-async function createTopics(...topics: string[]): Promise<void> {
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
-  });
-}
-
 /** Polls GET /topic until it says `topic`; resolves with the time it was first seen. */
 async function seenAt(replica: Replica, topic: string, timeoutMs: number): Promise<number> {
   const deadline = performance.now() + timeoutMs;
@@ -191,12 +138,12 @@ async function seenAt(replica: Replica, topic: string, timeoutMs: number): Promi
 }
 
 describe('three replicas sharing the default topic through Kafka', () => {
-  const storeTopic = unique('_kp-replicas-store');
-  const x = unique('replicas-x');
+  const storeTopic = uniqueTopic('_kp-replicas-store');
+  const x = uniqueTopic('replicas-x');
   let fleet: Replica[] = [];
 
   it('uses a change at once on the replica that answered and within a second on the others', async () => {
-    await createTopics(x);
+    await createTopic(x);
     fleet = await Promise.all(['a', 'b', 'c'].map((n) => startReplica(n, storeTopic)));
     const [a, b, c] = fleet as [Replica, Replica, Replica];
     for (const r of fleet) expect(await getTopic(r)).toBe('initial');
@@ -217,7 +164,8 @@ describe('three replicas sharing the default topic through Kafka', () => {
     expect(cAt - answered).toBeLessThan(1000);
     expect(await push(b, 'via-b')).toBe(x);
     expect(await push(c, 'via-c')).toBe(x);
-    expect((await readTopic(x, 3)).sort()).toEqual(['via-a', 'via-b', 'via-c']);
+    const read = await readMessages(x, { count: 3 });
+    expect(read.map((m) => m.value.toString()).sort()).toEqual(['via-a', 'via-b', 'via-c']);
   });
 
   it('starts a later replica on the shared topic, whatever its own cache file says', async () => {
