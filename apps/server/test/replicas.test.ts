@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { encodeFrames } from '@kproxy/framing';
-import { createTopic, kafkaBrokers, readMessages, uniqueTopic } from '@kproxy/testkit';
+import { createTopic, kafka, kafkaBrokers, readMessages, uniqueTopic } from '@kproxy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
@@ -222,5 +222,24 @@ describe('three replicas sharing the default topic through Kafka', () => {
     expect(await getTopic(fresh)).toBe(z);
     await seenAt(b, z, 1000);
     await seenAt(c, z, 1000);
+  });
+
+  it('answers 503 and keeps the old topic when Kafka does not take a change', async () => {
+    const ownStore = uniqueTopic('_kp-replicas-store-gone');
+    const replica = await startReplica('kafka-refuses', ownStore, { KAFKA_PROXY_ACK_TIMEOUT: '2' });
+    const before = await getTopic(replica);
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: [ownStore] });
+    } finally {
+      await admin.disconnect();
+    }
+    const res = await fetch(`${replica.url}/topic/${x}-refused`, { method: 'POST', headers: auth });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    expect(((await res.json()) as { error: string }).error).toBe('kafka_unavailable');
+    expect(await getTopic(replica)).toBe(before);
+    replica.process.kill('SIGKILL');
   });
 });
