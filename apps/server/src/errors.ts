@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   unauthorized: { status: 401, retriable: false },
   forbidden: { status: 403, retriable: false },
   not_found: { status: 404, retriable: false },
+  unknown_topic: { status: 404, retriable: false },
   method_not_allowed: { status: 405, retriable: false },
   body_too_large: { status: 413, retriable: false },
   message_too_large: { status: 413, retriable: false },

@@ -135,9 +135,10 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
     maxInFlightRequests: 1,
     allowAutoTopicCreation: true,
     createPartitioner: Partitioners.DefaultPartitioner,
-    // The idempotent producer would retry forever by default; the ack timeout answers the client
-    // long before, and a bounded retry lets a dead broker surface as an error and free the buffer.
-    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
+    // No retry limit (the idempotent default): a batch already answered 202 must survive a broker
+    // restart, and a limit would desynchronise sequence numbers. Clients of durable requests get
+    // their 503 from the ack timeout instead; readiness turns 503 while the broker is unreachable.
+    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: Number.MAX_SAFE_INTEGER },
   });
   const admin: Admin = kafka.admin();
   let connected = false;
@@ -235,10 +236,32 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
     },
 
     async partitionCount(topic: string): Promise<number> {
-      try {
+      const read = async (): Promise<number> => {
         const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
         return topics[0]?.partitions.length ?? 0;
+      };
+      try {
+        return await read();
       } catch (error) {
+        if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION')
+          throw toProxyError(error);
+      }
+      // kafkajs's admin never asks the broker to auto-create a topic; its producer does. An empty
+      // batch makes the producer load the topic's metadata (creating it when the broker
+      // auto-creates topics) without producing anything.
+      try {
+        await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: [] }] });
+        return await read();
+      } catch (error) {
+        if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+          throw new ProxyError(
+            'unknown_topic',
+            `topic "${topic}" does not exist and Kafka does not create topics automatically`,
+            {
+              cause: error,
+            },
+          );
+        }
         throw toProxyError(error);
       }
     },

@@ -31,6 +31,9 @@ const produceResponses = {
   '400': errorResponse('truncated_frame, empty_body, invalid_topic or bad_request'),
   '401': errorResponse('unauthorized: missing or wrong token'),
   '403': errorResponse('forbidden: the token may not use this topic'),
+  '404': errorResponse(
+    'unknown_topic: the topic does not exist and Kafka does not auto-create topics',
+  ),
   '413': errorResponse('body_too_large or message_too_large (decoded bytes)'),
   '415': errorResponse('unsupported_media_type or unsupported_encoding'),
   '502': errorResponse('kafka_rejected: Kafka refused the messages'),
