@@ -47,11 +47,17 @@ describe('durable mode under load (real socket, real Kafka)', () => {
         Array.from({ length: CLIENTS }, async (_, client) => {
           for (let r = 0; r < REQUESTS_PER_CLIENT; r++) {
             const id = `c${client}-r${r}`;
-            const messages = Array.from({ length: MESSAGES_PER_REQUEST }, (_, m) => Buffer.from(`${id}-m${m}`));
+            const messages = Array.from({ length: MESSAGES_PER_REQUEST }, (_, m) =>
+              Buffer.from(`${id}-m${m}`),
+            );
             const res = await pool.request({
               path: '/',
               method: 'POST',
-              headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream', accept: 'application/json' },
+              headers: {
+                'x-kafka-proxy-token': TOKEN,
+                'content-type': 'application/octet-stream',
+                accept: 'application/json',
+              },
               body: encodeFrames(messages),
             });
             const body = await res.body.text();
@@ -65,7 +71,9 @@ describe('durable mode under load (real socket, real Kafka)', () => {
     }
     const elapsed = (Date.now() - started) / 1000;
     const total = CLIENTS * REQUESTS_PER_CLIENT * MESSAGES_PER_REQUEST;
-    console.log(`durable: ${total} messages in ${CLIENTS * REQUESTS_PER_CLIENT} requests took ${elapsed.toFixed(1)} s (${Math.round(total / elapsed)} msg/s)`);
+    console.log(
+      `durable: ${total} messages in ${CLIENTS * REQUESTS_PER_CLIENT} requests took ${elapsed.toFixed(1)} s (${Math.round(total / elapsed)} msg/s)`,
+    );
 
     const records = await readAll(topic);
     expect(records).toHaveLength(total);
