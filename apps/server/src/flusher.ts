@@ -228,7 +228,8 @@ export class Flusher {
         });
       }
       placement.push({ pending, batchIndex: slot.index, first: slot.messages.length });
-      slot.messages.push(...pending.request.messages);
+      // A loop, not push(...spread): a request may hold more messages than the engine has stack.
+      for (const message of pending.request.messages) slot.messages.push(message);
     }
 
     const metrics = this.#options.metrics;

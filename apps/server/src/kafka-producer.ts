@@ -200,7 +200,7 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
           const byTopic = new Map<string, { value: Buffer; partition: number }[]>();
           for (const entry of entries) {
             const list = byTopic.get(entry.batch.topic) ?? [];
-            list.push(...entry.messages);
+            for (const message of entry.messages) list.push(message);
             byTopic.set(entry.batch.topic, list);
           }
           const metadata = await producer.sendBatch({

@@ -40,6 +40,18 @@ export async function createTopic(
   }
 }
 
+/** How many records `topic` holds (sum of its partitions' high watermarks; nothing is deleted). */
+export async function messageCount(topic: string, bootstrap = brokers()): Promise<number> {
+  const admin = client(bootstrap).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, o) => n + Number(o.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** One record read back from Kafka. */
 export interface Record {
   partition: number;
