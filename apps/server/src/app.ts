@@ -146,6 +146,9 @@ export function createApp(deps: AppDependencies): ProxyApp {
     }
     if (failure.retryAfterSeconds !== undefined)
       c.header('retry-after', String(failure.retryAfterSeconds));
+    // A rejected upload may be unread; the HTTP layer drains it only briefly before closing the
+    // socket, so tell the client not to reuse this connection for its next request.
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('connection', 'close');
     return c.json({ error: failure.code, message: failure.message }, failure.status as 400);
   });
 

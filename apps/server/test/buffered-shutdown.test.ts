@@ -15,7 +15,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-function post(url: string, body: BodyInit, headers: Record<string, string> = {}) {
+function post(url: string, body: RequestInit['body'], headers: Record<string, string> = {}) {
   return fetch(`${url}/`, {
     method: 'POST',
     headers: {

@@ -48,7 +48,7 @@ function marker(name: string): string {
 
 async function post(
   path: string,
-  body: BodyInit | undefined,
+  body: RequestInit['body'] | undefined,
   headers: Record<string, string> = {},
 ) {
   const res = await fetch(`${proxy.url}${path}`, {
@@ -59,7 +59,7 @@ async function post(
       ...headers,
     },
     ...(body === undefined ? {} : { body, duplex: 'half' }),
-  } as RequestInit);
+  });
   const text = await res.text();
   let json: { error?: string; message?: string } = {};
   try {
@@ -157,7 +157,7 @@ describe('error statuses (real socket, real Kafka)', () => {
         body,
         duplex: 'half',
         signal: controller.signal,
-      } as RequestInit).catch(() => undefined);
+      }).catch(() => undefined);
       return { controller, done };
     });
     await expect

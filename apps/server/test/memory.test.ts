@@ -69,7 +69,7 @@ async function uploadWhileSampling(url: string) {
       headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
       body: hugeBody(),
       duplex: 'half',
-    } as RequestInit);
+    });
     status = res.status;
     const text = await res.text();
     error = res.ok ? undefined : (JSON.parse(text) as { error: string }).error;
