@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console, URL, performance */
 // Throughput and latency of the built server against a real broker, for choosing flusher defaults.
 //
 //   KAFKA_BROKERS=127.0.0.1:9092 pnpm --filter @kproxy/server bench -- [options]
