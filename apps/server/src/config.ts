@@ -68,7 +68,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Defaults, with the reasoning in docs/configuration.md. */
+/** Defaults; apps/server/README.md gives the reasoning behind each. */
 export const DEFAULTS = {
   port: 8080,
   kafkaServer: 'localhost:9092',
