@@ -208,7 +208,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'KAFKA_PROXY_KAFKA_COMPRESSION',
     flag: 'kafka-compression',
     kind: 'string',
-    help: 'none (default), gzip or snappy',
+    help: 'none (default), gzip, snappy or lz4',
   },
   {
     env: 'KAFKA_PROXY_KAFKA_CLIENT_ID',
@@ -459,10 +459,10 @@ export function loadConfig(
     ['none', 'gzip', 'snappy', 'lz4', 'zstd'],
     'none',
   );
-  if (compression === 'lz4' || compression === 'zstd') {
+  if (compression === 'zstd') {
     r.fail(
       'KAFKA_PROXY_KAFKA_COMPRESSION',
-      `none, gzip or snappy: ${compression} needs a native codec this build does not include`,
+      'none, gzip, snappy or lz4: zstd needs a native codec this build does not include',
       compression,
     );
   }

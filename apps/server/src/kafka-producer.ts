@@ -1,6 +1,7 @@
 import kafkajs from 'kafkajs';
 import type { Admin, KafkaConfig, Producer as KafkaJsProducer, SASLOptions } from 'kafkajs';
 import createSnappyCodec from 'kafkajs-snappy';
+import { createLz4Codec } from './lz4-codec.js';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { ProxyError } from './errors.js';
@@ -45,6 +46,7 @@ function compressionType(compression: Config['kafka']['compression']): number {
       CompressionCodecs[CompressionTypes.Snappy] = createSnappyCodec;
       return CompressionTypes.Snappy;
     case 'lz4':
+      CompressionCodecs[CompressionTypes.LZ4] = createLz4Codec;
       return CompressionTypes.LZ4;
     case 'zstd':
       return CompressionTypes.ZSTD;
