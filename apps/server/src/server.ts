@@ -54,6 +54,10 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     s.once('listening', () => resolve(s));
     s.once('error', reject);
   });
+  // Longer than the idle timeouts of common load balancers and ingresses (60 s), so they never
+  // send a request on a connection the server is closing at that very moment.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const address = server.address() as AddressInfo;
   const shownHost = host ?? '127.0.0.1';
   const url = `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
