@@ -66,6 +66,10 @@ try {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 } catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`kafka-proxy: ${error.message}\n`);
+    process.exit(2);
+  }
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 }

@@ -1,5 +1,6 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { ConfigError } from './config.js';
 import { isValidTopicName } from './topic-name.js';
 
 /**
@@ -56,7 +57,7 @@ export class FileTopicStore implements TopicStore {
     }
     const topic = cached ?? initial;
     if (topic === undefined) {
-      throw new Error(
+      throw new ConfigError(
         'no default topic: set KAFKA_PROXY_TOPIC (--topic), or KAFKA_FLUSHER_TOPIC_CACHE to a file holding one',
       );
     }
