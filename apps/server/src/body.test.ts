@@ -65,3 +65,20 @@ describe('readFramedBody', () => {
     expect(pulled).toBeLessThan(total / 4);
   });
 });
+
+describe('readFramedBody when the upload breaks', () => {
+  it('reports an interrupted upload as a client error (400), not a server error', async () => {
+    const budget = new BufferBudget(1 << 20);
+    const reservation = budget.reserve();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encodeFrames([new Uint8Array(10)]));
+        controller.error(new Error('aborted'));
+      },
+    });
+    await expect(readFramedBody(body, new Headers(), limits, reservation)).rejects.toMatchObject({
+      code: 'bad_request',
+      status: 400,
+    });
+  });
+});

@@ -150,7 +150,14 @@ export async function readFramedBody(
 }
 
 function fromFramingError(error: unknown, limits: BodyLimits): unknown {
-  if (!(error instanceof FramingError)) return error;
+  if (error instanceof ProxyError) return error;
+  if (!(error instanceof FramingError)) {
+    // The client went away or the connection broke mid-upload: its fault, not the server's.
+    return new ProxyError(
+      'bad_request',
+      `the request body could not be read: ${String((error as Error).message ?? error)}`,
+    );
+  }
   if (error.code === 'message_too_large') {
     return new ProxyError(
       'message_too_large',
