@@ -158,6 +158,7 @@ export function createApp(deps: AppDependencies): ProxyApp {
     metrics,
     beginShutdown() {
       ctx.lifecycle.shuttingDown = true;
+      flusher.expedite();
     },
     drain: () => flusher.close(),
   };

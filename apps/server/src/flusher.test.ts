@@ -165,3 +165,16 @@ describe('Flusher', () => {
     await expect(request('t', ['a'])).rejects.toMatchObject({ code: 'kafka_unavailable' });
   });
 });
+
+describe('Flusher.expedite', () => {
+  it('sends buffered requests at once instead of waiting for the linger time', async () => {
+    const { producer, request, flusher } = setup({ lingerMs: 60_000 });
+    const ticket = await request('t', ['now']);
+    expect(producer.sends).toHaveLength(0);
+    flusher.expedite();
+    await ticket.delivered;
+    const later = await request('t', ['also now']);
+    await later.delivered;
+    expect(producer.sends).toHaveLength(2);
+  });
+});

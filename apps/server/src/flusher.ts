@@ -75,6 +75,7 @@ export class Flusher {
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #closing = false;
+  #eager = false;
   readonly #partitions = new Map<string, { count: number; at: number; next: number }>();
   readonly #lookups = new Map<string, Promise<number>>();
 
@@ -134,6 +135,16 @@ export class Flusher {
     }
   }
 
+  /**
+   * Stops waiting for the linger time: from now on every request is sent as soon as the previous
+   * send finished. Used when shutdown starts, so requests still being answered are not held back.
+   */
+  expedite(): void {
+    this.#eager = true;
+    this.#clearTimer();
+    this.#schedule();
+  }
+
   /** Refuses new requests, then flushes what is buffered. */
   async close(): Promise<void> {
     this.#closing = true;
@@ -171,7 +182,12 @@ export class Flusher {
   #schedule(): void {
     if (this.#inFlight !== undefined || this.#queue.length === 0) return;
     const { maxMessages, maxBytes, lingerMs } = this.#options;
-    if (this.#queuedMessages >= maxMessages || this.#queuedBytes >= maxBytes || this.#closing) {
+    if (
+      this.#queuedMessages >= maxMessages ||
+      this.#queuedBytes >= maxBytes ||
+      this.#closing ||
+      this.#eager
+    ) {
       this.#sendNext();
       return;
     }

@@ -118,4 +118,61 @@ describe('buffered mode and graceful shutdown (real process, real Kafka)', () =>
     expect(values.has('streamed-1') && values.has('streamed-2')).toBe(true);
     expect(values.size).toBe(20 * 2 + 5 + 2);
   });
+
+  describe('when a shutdown cannot finish (an upload stalls)', () => {
+    async function stalledUpload(proxy: ProxyProcess) {
+      let push!: ReadableStreamDefaultController<Uint8Array>;
+      const body = new ReadableStream<Uint8Array>({ start: (c) => void (push = c) });
+      push.enqueue(frames('never finished'));
+      const done = post(proxy.url, body).catch(() => undefined);
+      await expect
+        .poll(async () => {
+          const text = await (
+            await fetch(`${proxy.url}/metrics`, { headers: { 'x-kafka-proxy-token': TOKEN } })
+          ).text();
+          return Number(/^kafka_proxy_reserved_bytes (\d+)/m.exec(text)?.[1] ?? 0);
+        })
+        .toBeGreaterThan(0);
+      return done;
+    }
+
+    it('a second signal exits at once with 130', async () => {
+      const topic = uniqueTopic('second-signal');
+      await createTopic(topic, 1);
+      const proxy = await startProxy({
+        KAFKA_PROXY_TOKEN: TOKEN,
+        KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
+        KAFKA_PROXY_TOPIC: topic,
+      });
+      running = proxy;
+      void stalledUpload(proxy);
+      await new Promise((r) => setTimeout(r, 100));
+      proxy.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(proxy.child.exitCode).toBeNull();
+      const started = Date.now();
+      proxy.child.kill('SIGINT');
+      expect(await proxy.exited).toBe(130);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    });
+
+    it('gives up after the shutdown timeout with exit code 1', async () => {
+      const topic = uniqueTopic('shutdown-timeout');
+      await createTopic(topic, 1);
+      const proxy = await startProxy({
+        KAFKA_PROXY_TOKEN: TOKEN,
+        KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
+        KAFKA_PROXY_TOPIC: topic,
+        KAFKA_PROXY_SHUTDOWN_TIMEOUT: '1',
+      });
+      running = proxy;
+      void stalledUpload(proxy);
+      await new Promise((r) => setTimeout(r, 100));
+      const started = Date.now();
+      proxy.child.kill('SIGTERM');
+      expect(await proxy.exited).toBe(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    });
+  });
 });
