@@ -1,47 +1,30 @@
-// Kafka read-back helpers for the integration tests. They use the broker in KAFKA_BROKERS (set by
-// the test harness's global setup, or by hand).
+// Read-back helpers on top of @kproxy/testkit. testkit's readMessages stops at a count; these read
+// a topic to its end, which is what "Kafka holds none of the rejected messages" needs.
 import { randomUUID } from 'node:crypto';
-import kafkajs from 'kafkajs';
+import { createTopic as createTestTopic, kafka, kafkaBrokers } from '@kproxy/testkit';
 
-const { Kafka, logLevel } = kafkajs;
+export { uniqueTopic } from '@kproxy/testkit';
 
-/** Bootstrap servers of the broker under test. */
-export function brokers(): string[] {
-  const value = process.env.KAFKA_BROKERS;
-  if (value === undefined || value === '')
-    throw new Error('KAFKA_BROKERS is not set: start a broker (scripts/kafka.sh up) first');
-  return value.split(',');
-}
+/** Bootstrap servers of the test run's broker. */
+export const brokers = (): string[] => kafkaBrokers();
 
-/** A topic name no other test uses. */
-export function uniqueTopic(prefix = 'proxy-test'): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
-}
-
-function client(bootstrap = brokers()) {
-  return new Kafka({ clientId: 'proxy-tests', brokers: bootstrap, logLevel: logLevel.NOTHING });
-}
-
-/** Creates `topic` with `partitions` partitions and waits until it is usable. */
+/** Creates `topic` with `partitions` partitions (on `bootstrap`, default the run's broker). */
 export async function createTopic(
   topic: string,
   partitions = 1,
-  bootstrap = brokers(),
-): Promise<void> {
-  const admin = client(bootstrap).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  bootstrap?: string[],
+): Promise<string> {
+  return createTestTopic(topic, {
+    partitions,
+    ...(bootstrap === undefined ? {} : { brokers: bootstrap }),
+  });
 }
 
+const client = (bootstrap?: string[]) =>
+  kafka(bootstrap === undefined ? {} : { brokers: bootstrap });
+
 /** How many records `topic` holds (sum of its partitions' high watermarks; nothing is deleted). */
-export async function messageCount(topic: string, bootstrap = brokers()): Promise<number> {
+export async function messageCount(topic: string, bootstrap?: string[]): Promise<number> {
   const admin = client(bootstrap).admin();
   await admin.connect();
   try {
@@ -63,9 +46,9 @@ export interface Record {
  * Every record of `topic` up to its current end, partition by partition in offset order. Reads
  * until each partition's high watermark (taken first), so the result is complete, not a sample.
  */
-export async function readAll(topic: string, bootstrap = brokers()): Promise<Record[]> {
-  const kafka = client(bootstrap);
-  const admin = kafka.admin();
+export async function readAll(topic: string, bootstrap?: string[]): Promise<Record[]> {
+  const kafkaClient = client(bootstrap);
+  const admin = kafkaClient.admin();
   await admin.connect();
   const ends = new Map<number, bigint>();
   try {
@@ -77,7 +60,10 @@ export async function readAll(topic: string, bootstrap = brokers()): Promise<Rec
   const records: Record[] = [];
   const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
   if (pending.size === 0) return records;
-  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  const consumer = kafkaClient.consumer({
+    groupId: `reader-${randomUUID()}`,
+    maxWaitTimeInMs: 100,
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
