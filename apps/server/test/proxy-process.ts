@@ -29,6 +29,7 @@ export async function startProxy(env: Record<string, string>): Promise<ProxyProc
   });
   const logs: string[] = [];
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  let timer: NodeJS.Timeout | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = '';
     const onData = (chunk: Buffer) => {
@@ -47,7 +48,12 @@ export async function startProxy(env: Record<string, string>): Promise<ProxyProc
     void exited.then((code) =>
       reject(new Error(`kafka-proxy exited with ${code} before listening:\n${logs.join('\n')}`)),
     );
-  });
+    // Never leave an orphan behind: a server that does not come up in time is killed.
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kafka-proxy did not log "listening" within 30 s:\n${logs.join('\n')}`));
+    }, 30_000);
+  }).finally(() => clearTimeout(timer));
   return {
     url,
     child,
