@@ -556,6 +556,7 @@ cmd_start_node() {
 
 # Stops the cluster once OWNER_PID is gone, so a test run that was killed leaves nothing behind.
 cmd_watch() {
+  trap - TERM INT # `down` ends the watchdog with SIGTERM: die at once, not after the sleep
   [ -d "$DIR" ] || exit 0
   echo "$$" >"$DIR/watchdog.pid"
   while kill -0 "$OWNER_PID" 2>/dev/null; do sleep 2; done
