@@ -54,7 +54,7 @@ describe('loadConfig', () => {
     ['KAFKA_FLUSHER_TIMEOUT', '-1', /KAFKA_FLUSHER_TIMEOUT .* seconds/],
     ['KAFKA_PROXY_ACK_MODE', 'fast', /KAFKA_PROXY_ACK_MODE .* durable, buffered/],
     ['KAFKA_PROXY_KAFKA_COMPRESSION', 'zstd', /KAFKA_PROXY_KAFKA_COMPRESSION .*native codec/],
-    ['KAFKA_PROXY_TOPIC_STORE', 'kafka', /KAFKA_PROXY_TOPIC_STORE/],
+    ['KAFKA_PROXY_TOPIC_STORE', 'redis', /KAFKA_PROXY_TOPIC_STORE.*file, kafka/],
     ['KAFKA_PROXY_TOPIC', 'bad name', /KAFKA_PROXY_TOPIC .*topic name/],
     ['KAFKA_PROXY_KAFKA_SERVER', 'nohost', /host:port/],
     ['KAFKA_PROXY_TLS_CERT', '/x.pem', /KAFKA_PROXY_TLS_KEY/],

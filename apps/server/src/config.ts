@@ -246,7 +246,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     help: 'PEM CA file for the brokers (implies --kafka-tls true)',
   },
-  { env: 'KAFKA_PROXY_TOPIC_STORE', flag: 'topic-store', kind: 'string', help: 'file (default)' },
+  {
+    env: 'KAFKA_PROXY_TOPIC_STORE',
+    flag: 'topic-store',
+    kind: 'string',
+    help: 'file (default; one replica) or kafka (replicas share the default topic)',
+  },
   {
     env: 'KAFKA_PROXY_TOPIC_STORE_TOPIC',
     flag: 'topic-store-topic',
@@ -513,13 +518,6 @@ export function loadConfig(
   }
 
   const store = r.oneOf<'file' | 'kafka'>('KAFKA_PROXY_TOPIC_STORE', ['file', 'kafka'], 'file');
-  if (store === 'kafka') {
-    r.fail(
-      'KAFKA_PROXY_TOPIC_STORE',
-      'file: the kafka topic store is not part of this build yet',
-      store,
-    );
-  }
   const storeTopic = r.string('KAFKA_PROXY_TOPIC_STORE_TOPIC') ?? DEFAULTS.storeTopic;
   if (!isValidTopicName(storeTopic)) {
     r.fail('KAFKA_PROXY_TOPIC_STORE_TOPIC', 'a topic name', storeTopic);

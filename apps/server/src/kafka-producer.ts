@@ -105,18 +105,10 @@ function chunk(messages: readonly Uint8Array[]): Uint8Array[][] {
 const asBuffer = (m: Uint8Array): Buffer => Buffer.from(m.buffer, m.byteOffset, m.byteLength);
 
 /**
- * The kafkajs-backed {@link Producer}: idempotent (so `acks=-1`) with one request in flight per
- * broker, which is what kafkajs needs to keep sequence numbers, and so order, intact.
- *
- * Batches are sent with explicit partitions; the partitioner is set explicitly (kafkajs's default)
- * only so kafkajs does not warn about its changed default. A partition's messages that exceed one
- * record batch are sent as consecutive batches, in order.
- *
- * @example
- * const producer = createKafkaProducer({ kafka: config.kafka, logger, logLevel: 'info', requestTimeoutMs: 10_000 });
- * await producer.connect();
+ * The kafkajs client settings (brokers, client id, SASL, TLS, timeouts, log bridge) shared by
+ * the producer and the Kafka topic store, so both reach Kafka the same way.
  */
-export function createKafkaProducer(options: KafkaProducerOptions): Producer {
+export function kafkaClientConfig(options: KafkaProducerOptions): KafkaConfig {
   const { kafka: settings, logger } = options;
   const kafkaConfig: KafkaConfig = {
     clientId: settings.clientId,
@@ -130,7 +122,24 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
   if (settings.tls)
     kafkaConfig.ssl = settings.tlsCa === undefined ? true : { ca: [settings.tlsCa] };
   if (settings.sasl !== undefined) kafkaConfig.sasl = saslOptions(settings.sasl);
-  const kafka = new Kafka(kafkaConfig);
+  return kafkaConfig;
+}
+
+/**
+ * The kafkajs-backed {@link Producer}: idempotent (so `acks=-1`) with one request in flight per
+ * broker, which is what kafkajs needs to keep sequence numbers, and so order, intact.
+ *
+ * Batches are sent with explicit partitions; the partitioner is set explicitly (kafkajs's default)
+ * only so kafkajs does not warn about its changed default. A partition's messages that exceed one
+ * record batch are sent as consecutive batches, in order.
+ *
+ * @example
+ * const producer = createKafkaProducer({ kafka: config.kafka, logger, logLevel: 'info', requestTimeoutMs: 10_000 });
+ * await producer.connect();
+ */
+export function createKafkaProducer(options: KafkaProducerOptions): Producer {
+  const { kafka: settings } = options;
+  const kafka = new Kafka(kafkaClientConfig(options));
   const compression = compressionType(settings.compression);
   const producer: KafkaJsProducer = kafka.producer({
     idempotent: true,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FollowedLog, isValidTopicName, seedValue } from './kafka-topic-store.js';
+import { FollowedLog, seedValue } from './kafka-topic-store.js';
 
 describe('seedValue', () => {
   it('seeds an empty log with the replica start-up topic', () => {
@@ -14,19 +14,6 @@ describe('seedValue', () => {
   it('writes a forced topic unless the log already holds it', () => {
     expect(seedValue('shared', 'forced', true)).toBe('forced');
     expect(seedValue('forced', 'forced', true)).toBeUndefined();
-  });
-});
-
-describe('isValidTopicName', () => {
-  it('accepts Kafka topic names and rejects the rest', () => {
-    expect(isValidTopicName('events.v1_raw-2')).toBe(true);
-    expect(isValidTopicName('a'.repeat(249))).toBe(true);
-    expect(isValidTopicName('a'.repeat(250))).toBe(false);
-    expect(isValidTopicName('')).toBe(false);
-    expect(isValidTopicName('.')).toBe(false);
-    expect(isValidTopicName('..')).toBe(false);
-    expect(isValidTopicName('with space')).toBe(false);
-    expect(isValidTopicName('slash/topic')).toBe(false);
   });
 });
 

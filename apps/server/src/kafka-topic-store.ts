@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka, Producer as KafkaProducer } from 'kafkajs';
+import { ProxyError } from './errors.js';
+import { assertTopicName, isValidTopicName } from './topic-name.js';
 import type { TopicStore } from './topic-store.js';
 
 const { Partitioners } = kafkajs;
@@ -15,13 +17,6 @@ export const RECORD_KEY = 'default-topic';
 /** Header naming the replica that wrote a record (for operators reading the topic by hand). */
 const REPLICA_HEADER = 'kafka-proxy-replica';
 
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-
-/** Kafka's rules for a topic name: 1 to 249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`. */
-export function isValidTopicName(name: string): boolean {
-  return TOPIC_NAME.test(name) && name !== '.' && name !== '..';
-}
-
 /** The pino-compatible subset the store logs through. */
 export interface StoreLogger {
   debug(obj: object, msg?: string): void;
@@ -33,24 +28,6 @@ export interface StoreLogger {
 /** Somewhere to mirror the followed value, e.g. the file store: the seed of the next start. */
 export interface TopicCache {
   set(topic: string): Promise<void>;
-}
-
-export type TopicStoreErrorCode = 'kafka_unavailable' | 'invalid_topic' | 'not_started' | 'closed';
-
-/**
- * Why a topic change (or the start) failed. `kafka_unavailable` is retriable: the old topic
- * stays, and the client may repeat the change (setting the same topic twice is harmless).
- */
-export class TopicStoreError extends Error {
-  readonly code: TopicStoreErrorCode;
-  readonly retriable: boolean;
-
-  constructor(code: TopicStoreErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'TopicStoreError';
-    this.code = code;
-    this.retriable = code === 'kafka_unavailable';
-  }
 }
 
 /**
@@ -208,9 +185,7 @@ export class KafkaTopicStore implements TopicStore {
   #state: 'new' | 'starting' | 'started' | 'closed' = 'new';
 
   constructor(options: KafkaTopicStoreOptions) {
-    if (!isValidTopicName(options.seedTopic)) {
-      throw new TopicStoreError('invalid_topic', `invalid seed topic ${options.seedTopic}`);
-    }
+    assertTopicName(options.seedTopic);
     this.#kafka = options.kafka;
     this.#logger = options.logger;
     this.#seedTopic = options.seedTopic;
@@ -225,7 +200,8 @@ export class KafkaTopicStore implements TopicStore {
   }
 
   async start(): Promise<void> {
-    if (this.#state !== 'new') throw new TopicStoreError('closed', 'the store was started before');
+    if (this.#state !== 'new')
+      throw new ProxyError('internal', 'the topic store was started before');
     this.#state = 'starting';
     try {
       await withTimeout(this.#connect(), this.#startTimeoutMs, 'connecting to Kafka');
@@ -251,7 +227,7 @@ export class KafkaTopicStore implements TopicStore {
     } catch (err) {
       await this.#disconnect();
       this.#state = 'closed';
-      throw err instanceof TopicStoreError
+      throw err instanceof ProxyError
         ? err
         : unavailable(`cannot start the Kafka topic store: ${message(err)}`, err);
     }
@@ -259,17 +235,15 @@ export class KafkaTopicStore implements TopicStore {
 
   current(): string {
     const value = this.#log.value;
-    if (value === undefined) throw new TopicStoreError('not_started', 'the store is not started');
+    if (value === undefined) throw new ProxyError('internal', 'the topic store is not started');
     return value;
   }
 
   async set(topic: string): Promise<void> {
-    if (!isValidTopicName(topic)) {
-      throw new TopicStoreError('invalid_topic', `invalid topic name ${JSON.stringify(topic)}`);
-    }
-    if (this.#state !== 'started') {
-      throw new TopicStoreError(this.#state === 'closed' ? 'closed' : 'not_started', 'not started');
-    }
+    assertTopicName(topic);
+    if (this.#state === 'closed') throw closing();
+    if (this.#state !== 'started')
+      throw new ProxyError('internal', 'the topic store is not started');
     await this.#write(topic, this.#setTimeoutMs);
     await this.#cacheWrite;
   }
@@ -277,7 +251,7 @@ export class KafkaTopicStore implements TopicStore {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    this.#log.failAll(new TopicStoreError('closed', 'the topic store is closing'));
+    this.#log.failAll(closing());
     await this.#disconnect();
     await this.#cacheWrite;
   }
@@ -353,7 +327,7 @@ export class KafkaTopicStore implements TopicStore {
 
   async #endOffset(): Promise<bigint> {
     const admin = this.#admin;
-    if (admin === undefined) throw new TopicStoreError('not_started', 'not connected');
+    if (admin === undefined) throw closing();
     const offsets = await admin.fetchTopicOffsets(this.storeTopic);
     const partition0 = offsets.find((o) => o.partition === 0);
     return BigInt(partition0?.high ?? '0');
@@ -381,7 +355,7 @@ export class KafkaTopicStore implements TopicStore {
 
   async #write(topic: string, timeoutMs: number): Promise<void> {
     const producer = this.#producer;
-    if (producer === undefined) throw new TopicStoreError('not_started', 'not connected');
+    if (producer === undefined) throw closing();
     let offset: bigint;
     try {
       const [meta] = await withTimeout(
@@ -403,7 +377,7 @@ export class KafkaTopicStore implements TopicStore {
       if (meta?.baseOffset === undefined) throw new Error('Kafka returned no offset');
       offset = BigInt(meta.baseOffset);
     } catch (err) {
-      if (err instanceof TopicStoreError) throw err;
+      if (err instanceof ProxyError) throw err;
       throw unavailable(`cannot write the default topic to Kafka: ${message(err)}`, err);
     }
     await this.#log.waitUntil(offset + 1n, timeoutMs, () =>
@@ -425,8 +399,13 @@ export class KafkaTopicStore implements TopicStore {
   }
 }
 
-function unavailable(msg: string, cause?: unknown): TopicStoreError {
-  return new TopicStoreError('kafka_unavailable', msg, cause === undefined ? {} : { cause });
+/** Kafka did not take or return the change in time: 503, the old topic stays, retry is safe. */
+function unavailable(msg: string, cause?: unknown): ProxyError {
+  return new ProxyError('kafka_unavailable', msg, cause === undefined ? {} : { cause });
+}
+
+function closing(): ProxyError {
+  return new ProxyError('shutting_down', 'the topic store is closing');
 }
 
 function message(err: unknown): string {

@@ -3,10 +3,14 @@
 // that ran out of time, 2 invalid configuration, 130 forced by a second signal.
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, usage, wantsHelp } from './config.js';
-import { createKafkaProducer } from './kafka-producer.js';
+import kafkajs from 'kafkajs';
+import { createKafkaProducer, kafkaClientConfig } from './kafka-producer.js';
+import { KafkaTopicStore } from './kafka-topic-store.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 import { FileTopicStore } from './topic-store.js';
+
+const { Kafka } = kafkajs;
 
 const argv = process.argv.slice(2);
 if (wantsHelp(argv)) {
@@ -29,14 +33,29 @@ if (config.generatedToken !== undefined) {
 }
 
 try {
-  const topicStore = new FileTopicStore(config.topic);
-  await topicStore.start();
-  const producer = createKafkaProducer({
+  const kafkaOptions = {
     kafka: config.kafka,
     logger,
     logLevel: config.logLevel,
     requestTimeoutMs: config.ackTimeoutMs,
-  });
+  };
+  // The cache file is the whole store for one replica, and the seed of the shared one.
+  const fileStore = new FileTopicStore(config.topic);
+  await fileStore.start();
+  const topicStore =
+    config.topic.store === 'kafka'
+      ? new KafkaTopicStore({
+          kafka: new Kafka(kafkaClientConfig(kafkaOptions)),
+          logger: logger.child({ component: 'topic-store' }),
+          seedTopic: fileStore.current(),
+          force: config.topic.force,
+          storeTopic: config.topic.storeTopic,
+          cache: fileStore,
+          setTimeoutMs: config.ackTimeoutMs,
+        })
+      : fileStore;
+  if (topicStore !== fileStore) await topicStore.start();
+  const producer = createKafkaProducer(kafkaOptions);
   await producer.connect();
   const proxy = createApp({ config, producer, topicStore, logger });
   const server = await startServer({ proxy, config, logger, producer, topicStore });

@@ -1,10 +1,18 @@
 // The packaging files say the same thing: the Dockerfile, the script that builds what it ships,
 // the compose file and the Kubernetes manifests agree on ports, paths, probes and timeouts.
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { encodeFrames } from '@kproxy/framing';
+import { createTopic, kafkaBrokers, uniqueTopic } from '@kproxy/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig } from '../src/config.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -291,5 +299,176 @@ describe('deploy/kubernetes', () => {
     );
     const bytes = Number(/^(\d+)m$/.exec(bodySize)?.[1]) * 2 ** 20;
     expect(bytes).toBeGreaterThanOrEqual(Number(configMap.KAFKA_PROXY_MAX_BODY_BYTES));
+  });
+});
+
+describe('the settings in the packaging files', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kafka-proxy-settings-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('are all accepted by the server: Dockerfile, ConfigMap, Deployment env and Secret', async () => {
+    const docs = readdirSync(join(root, 'deploy/kubernetes'))
+      .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+      .flatMap((f) => yamlDocs(`deploy/kubernetes/${f}`));
+    const data = obj(docs.find((d) => d.kind === 'ConfigMap')?.data);
+    const secret = obj(docs.find((d) => d.kind === 'Secret')?.stringData);
+    const deployment = docs.find((d) => d.kind === 'Deployment');
+    const container = obj(arr(at(deployment, 'spec', 'template', 'spec', 'containers'))[0]);
+    const tokensFile = join(dir, 'tokens');
+    await writeFile(tokensFile, String(secret.tokens));
+    const env: Record<string, string> = { ...imageSpec().env };
+    for (const [k, v] of Object.entries(data)) env[k] = String(v);
+    for (const e of arr(container.env).map(obj)) env[String(e.name)] = String(e.value);
+    env.KAFKA_PROXY_TOKENS_FILE = tokensFile; // the Secret's mount, here
+    const config = loadConfig(env);
+    expect(config.topic.store).toBe('kafka');
+    expect(config.tokens.length).toBeGreaterThan(0);
+    expect(config.shutdownTimeoutMs).toBe(Number(data.KAFKA_PROXY_SHUTDOWN_TIMEOUT) * 1000);
+    expect(config.http.port).toBe(8080);
+  });
+
+  it('are all accepted by the server: compose with a token from docker/.env.example', () => {
+    const proxy = obj(at(parse(read('docker/compose.yaml')), 'services', 'kafka-proxy'));
+    const dotenv = Object.fromEntries(
+      read('docker/.env.example')
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    // Compose's ${VAR:-default} and ${VAR:?message} interpolation, enough for this file.
+    const interpolate = (v: string): string =>
+      v.replace(
+        /\$\{([A-Z_]+)(?::([-?])([^}]*))?\}/g,
+        (_, name: string, op?: string, arg?: string) => {
+          const value = dotenv[name];
+          if (value !== undefined && value !== '') return value;
+          if (op === '?') throw new Error(`compose would refuse to start: ${arg ?? name}`);
+          return arg ?? '';
+        },
+      );
+    const env: Record<string, string> = { ...imageSpec().env };
+    for (const [k, v] of Object.entries(obj(proxy.environment))) env[k] = interpolate(String(v));
+    const config = loadConfig(env);
+    expect(config.tokens).toHaveLength(1);
+    expect(config.kafka.brokers).toEqual(['kafka:9092']);
+  });
+});
+
+const run = promisify(execFile);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+describe("the image's build output, started the way the image starts it", () => {
+  const spec = imageSpec();
+  let dir: string;
+  let app: string;
+
+  beforeAll(async () => {
+    if (!existsSync(join(root, 'apps/server/dist/main.js'))) {
+      throw new Error('apps/server/dist/main.js is missing: build the server first');
+    }
+    dir = await mkdtemp(join(tmpdir(), 'kafka-proxy-image-'));
+    app = join(dir, 'app');
+    // --no-build: the test task already built; rebuilding would rewrite dist/ under other tests.
+    await run('bash', [join(root, 'docker/build-server.sh'), '--no-build', app], {
+      timeout: 120_000,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('holds the compiled server and production dependencies only', () => {
+    expect(readdirSync(app).sort()).toEqual([
+      'dist',
+      'healthcheck.mjs',
+      'node_modules',
+      'package.json',
+    ]);
+    expect(existsSync(join(app, 'dist/main.js'))).toBe(true);
+    expect(existsSync(join(app, 'node_modules/kafkajs/package.json'))).toBe(true);
+    expect(existsSync(join(app, 'node_modules/@kproxy/framing/dist/index.js'))).toBe(true);
+    for (const dev of ['vitest', 'typescript', 'yaml', 'undici', '@kproxy/testkit']) {
+      expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
+    }
+  });
+
+  it('becomes ready against Kafka, passes its health check, serves, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const topic = await createTopic(uniqueTopic('image-test'));
+    // The Dockerfile's ENV, plus only what `docker run -e` / a mounted volume would provide.
+    const env = {
+      PATH: process.env.PATH ?? '',
+      ...spec.env,
+      KAFKA_PROXY_PORT: String(port),
+      KAFKA_FLUSHER_TOPIC_CACHE: join(dir, 'topic'),
+      KAFKA_PROXY_KAFKA_SERVER: kafkaBrokers().join(','),
+      KAFKA_PROXY_TOKEN: 'image-test-token',
+      KAFKA_PROXY_TOPIC: topic,
+    };
+    const [command, ...args] = spec.cmd;
+    expect(command).toBe('node');
+    const child = spawn(process.execPath, args, {
+      cwd: app,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const healthcheck = async (): Promise<number> => {
+      const [hc, ...hcArgs] = spec.healthcheck;
+      expect(hc).toBe('node');
+      try {
+        await run(process.execPath, hcArgs, { cwd: app, env, timeout: 10_000 });
+        return 0;
+      } catch (err) {
+        return (err as { code?: number }).code ?? -1;
+      }
+    };
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      let status = 0;
+      while (Date.now() < deadline) {
+        status = await fetch(`${url}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status === 200) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status, output.join('')).toBe(200);
+      expect(await healthcheck()).toBe(0);
+      const res = await fetch(`${url}/`, {
+        method: 'POST',
+        headers: {
+          'x-kafka-proxy-token': 'image-test-token',
+          'content-type': 'application/octet-stream',
+        },
+        body: encodeFrames([new TextEncoder().encode('from the image build')]),
+      });
+      expect(`${res.status} ${await res.text()}`).toBe('200 1 messages received');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exit, output.join('')).toBe(0);
+    expect(await healthcheck()).toBe(1);
   });
 });

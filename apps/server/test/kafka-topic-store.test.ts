@@ -2,7 +2,8 @@ import { kafka as testKafka, readMessages, uniqueTopic } from '@kproxy/testkit';
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka as KafkaClient } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaTopicStore, RECORD_KEY, TopicStoreError } from '../src/kafka-topic-store.js';
+import { ProxyError } from '../src/errors.js';
+import { KafkaTopicStore, RECORD_KEY } from '../src/kafka-topic-store.js';
 import type { KafkaTopicStoreOptions, StoreLogger } from '../src/kafka-topic-store.js';
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs;
@@ -173,9 +174,9 @@ describe('KafkaTopicStore against a real broker', () => {
     await a.start();
     await admin.deleteTopics({ topics: [storeTopic] });
     const err: unknown = await a.set('lost').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(TopicStoreError);
-    expect((err as TopicStoreError).code).toBe('kafka_unavailable');
-    expect((err as TopicStoreError).retriable).toBe(true);
+    expect(err).toBeInstanceOf(ProxyError);
+    expect((err as ProxyError).code).toBe('kafka_unavailable');
+    expect((err as ProxyError).retriable).toBe(true);
     expect(a.current()).toBe('kept');
   });
 
@@ -194,8 +195,8 @@ describe('KafkaTopicStore against a real broker', () => {
       startTimeoutMs: 5000,
     });
     const err: unknown = await s.start().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(TopicStoreError);
-    expect((err as TopicStoreError).code).toBe('kafka_unavailable');
-    expect(() => s.current()).toThrow(TopicStoreError);
+    expect(err).toBeInstanceOf(ProxyError);
+    expect((err as ProxyError).code).toBe('kafka_unavailable');
+    expect(() => s.current()).toThrow(ProxyError);
   });
 });

@@ -17,6 +17,8 @@ export function registerTopicRoutes(app: Hono<AppEnv>, ctx: ServerContext): void
     try {
       await ctx.topicStore.set(topic);
     } catch (error) {
+      // Kafka not taking the change (kafka topic store) is a 503 the client may retry.
+      if (error instanceof ProxyError && error.retriable) throw error;
       throw new ProxyError(
         'topic_store_failed',
         `the default topic could not be saved, it is still "${ctx.topicStore.current()}"`,
