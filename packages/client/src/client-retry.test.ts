@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeProxy, type FakeProxy } from '../test/fake-proxy.js';
+import { acceptedTexts, startFakeProxy, type FakeProxy } from '../test/fake-proxy.js';
 import { KafkaProxyClient } from './client.js';
 import { KafkaProxyError } from './errors.js';
 import type { KafkaProxyClientOptions, RetryEvent } from './options.js';
@@ -91,6 +91,28 @@ describe('retries', () => {
     expect(fake.requests).toHaveLength(2);
   });
 
+  it("does not retry the proxy's own 502 (Kafka rejected the messages)", async () => {
+    fake.script.push({ status: 502, body: '{"error":"kafka_rejected","message":"too big"}' });
+    const c = open({ retry: fastRetry });
+    await expect(c.send('x')).rejects.toMatchObject({
+      status: 502,
+      code: 'kafka_rejected',
+      retriable: false,
+      attempts: 1,
+    });
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('retries a 502 or 504 from an ingress in front of the proxy', async () => {
+    fake.script.push(
+      { status: 502, headers: { 'content-type': 'text/html' }, body: '<h1>Bad Gateway</h1>' },
+      { status: 504, headers: { 'content-type': 'text/html' }, body: '<h1>Gateway Timeout</h1>' },
+    );
+    const c = open({ retry: fastRetry });
+    await expect(c.send('x')).resolves.toMatchObject({ durable: true });
+    expect(fake.requests).toHaveLength(3);
+  });
+
   it('names a non-JSON error answer by its status', async () => {
     fake.script.push({
       status: 502,
@@ -154,5 +176,30 @@ describe('retries', () => {
     const c2 = open({ requestTimeoutMs: 200, retry: { attempts: 1 } });
     fake.script.push({ status: 0, hang: true });
     await expect(c2.send('y')).rejects.toMatchObject({ code: 'timeout', retriable: true });
+  });
+});
+
+describe('a server restart during a stream of sends', () => {
+  it('delivers every resolved send once the server is back', async () => {
+    const port = Number(new URL(fake.url).port);
+    const first = fake;
+    const c = open({
+      batch: { maxMessages: 50, lingerMs: 5 },
+      retry: { initialDelayMs: 20, maxDelayMs: 200, attempts: 30 },
+    });
+    const sends: Promise<unknown>[] = [];
+    let second: FakeProxy | undefined;
+    for (let i = 0; i < 600; i++) {
+      sends.push(c.send(`m${i}`, { topic: 'restart' }));
+      if (i === 200) await first.close();
+      if (i === 400) second = await startFakeProxy({ port });
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const settled = await Promise.allSettled(sends);
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+    const landed = [...acceptedTexts(first), ...acceptedTexts(second!)];
+    expect(new Set(landed)).toEqual(new Set(Array.from({ length: 600 }, (_, i) => `m${i}`)));
+    expect(acceptedTexts(second!).length).toBeGreaterThan(0);
+    fake = second!;
   });
 });

@@ -39,7 +39,7 @@ interface ProduceAnswer {
  * Sends messages to kafka-proxy. `send()` queues a message into a client-side batch per topic;
  * a batch is sent when it holds `batch.maxMessages` messages or `batch.maxBytes` bytes, or
  * `batch.lingerMs` after its first message, whichever comes first. Each `send()` resolves when
- * its batch is acknowledged. Failed requests are retried (network errors, 429, 502, 503, 504)
+ * its batch is acknowledged. Failed requests are retried (network errors, timeouts, 429, 503)
  * with exponential backoff and jitter, honouring `Retry-After`. Always `close()` the client: it
  * flushes what is queued.
  *

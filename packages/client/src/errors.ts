@@ -60,8 +60,16 @@ export class KafkaProxyError extends Error {
   }
 }
 
-/** Statuses worth retrying: rate limited, or the server or an ingress in front of it is unavailable. */
-export const RETRIABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+/**
+ * Whether an HTTP error answer is worth retrying: 429 and 503 always (rate limited, Kafka or the
+ * proxy unavailable); 502 and 504 only when they come from something in front of the proxy (an
+ * ingress) rather than as the proxy's own JSON error, since the proxy's 502 means Kafka rejected
+ * the messages and would reject them again.
+ */
+export function isRetriableStatus(status: number, fromProxy: boolean): boolean {
+  if (status === 429 || status === 503) return true;
+  return (status === 502 || status === 504) && !fromProxy;
+}
 
 export function isKafkaProxyError(err: unknown): err is KafkaProxyError {
   return err instanceof KafkaProxyError;

@@ -11,7 +11,7 @@ export interface BatchOptions {
   lingerMs?: number;
 }
 
-/** How failed requests are retried (network errors, 429, 502, 503, 504). */
+/** How failed requests are retried (network errors, timeouts, 429, 503, and 502/504 from an ingress). */
 export interface RetryOptions {
   /** Most HTTP attempts per request, first one included. Default 6; 1 disables retries. */
   attempts?: number;

@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { KafkaProxyError, RETRIABLE_STATUSES } from './errors.js';
+import { isRetriableStatus, KafkaProxyError } from './errors.js';
 import { abortedError, parseRetryAfter } from './retry.js';
 
 export interface HttpRequest {
@@ -101,11 +101,15 @@ function networkError(url: URL, err: unknown): KafkaProxyError {
 
 function httpError(res: HttpResponse, url: URL, retryAfterMs: number | undefined): KafkaProxyError {
   let code = 'http_error';
+  let fromProxy = false;
   let message = `${url.origin} answered HTTP ${res.status}`;
   if (res.contentType.includes('json')) {
     try {
       const body = JSON.parse(res.text) as { error?: unknown; message?: unknown };
-      if (typeof body.error === 'string') code = body.error;
+      if (typeof body.error === 'string') {
+        code = body.error;
+        fromProxy = true;
+      }
       if (typeof body.message === 'string') message = body.message;
     } catch {
       // a proxy in front of the server may answer JSON-ish garbage; keep the generic message
@@ -115,7 +119,7 @@ function httpError(res: HttpResponse, url: URL, retryAfterMs: number | undefined
   }
   return new KafkaProxyError(code, message, {
     status: res.status,
-    retriable: RETRIABLE_STATUSES.has(res.status),
+    retriable: isRetriableStatus(res.status, fromProxy),
     retryAfterMs,
   });
 }
