@@ -123,6 +123,9 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
   // Enough unacknowledged messages to keep every connection busy, few enough to bound memory.
   const window = (flags.batchMessages ?? DEFAULTS.maxMessages) * (DEFAULTS.maxInFlight + 1);
 
+  if ((files.length === 0 || files.includes('-')) && (io.stdin as { isTTY?: boolean }).isTTY) {
+    io.stderr.write('kproxy: reading messages from the terminal; end with Ctrl-D\n');
+  }
   const started = Date.now();
   const progress = new Progress(io.stderr, flags.progress);
   const input = await openInput(files, mode, io, (n) => (read += n), flags.maxMessageBytes).catch(
