@@ -69,6 +69,28 @@ describe('cancellation', () => {
     expect(acceptedTexts(fake)).toEqual(['kept']);
   });
 
+  it('shares one listener among all sends on the same signal', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    const controller = new AbortController();
+    const c = open({ batch: { maxMessages: 10 }, maxInFlight: 1 });
+    for (let round = 0; round < 20; round++) {
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          c.send(`${round}.${i}`, { signal: controller.signal }),
+        ),
+      );
+    }
+    const late = c.send('late', { signal: controller.signal });
+    controller.abort();
+    await expect(late).rejects.toMatchObject({ code: 'aborted' });
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => w.includes('listeners'))).toEqual([]);
+    expect(acceptedTexts(fake)).toHaveLength(600);
+  });
+
   it('rejects at once when the signal is already aborted', async () => {
     const c = open();
     await expect(c.send('x', { signal: AbortSignal.abort() })).rejects.toMatchObject({

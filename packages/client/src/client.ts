@@ -59,6 +59,8 @@ export class KafkaProxyClient {
   readonly #queue: Batch[] = [];
   readonly #unsettled = new Set<Batch>();
   readonly #lifetime = new AbortController();
+  /** Messages waiting on each caller's signal: one abort listener per signal, not per message. */
+  readonly #watched = new WeakMap<AbortSignal, Map<PendingMessage, Batch>>();
   #inFlight = 0;
   #closing: Promise<void> | undefined;
 
@@ -269,17 +271,34 @@ export class KafkaProxyClient {
       batch.timer = setTimeout(() => this.#cut(lingering), lingerMs);
     }
     batch.add(item);
-    if (signal) {
-      const owner = batch;
-      const onAbort = (): void => {
-        if (this.#open.get(key) === owner) owner.remove(item);
-        item.reject(abortedError(signal));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const detach = (): void => signal.removeEventListener('abort', onAbort);
-      owner.done.then(detach, detach);
-    }
+    if (signal) this.#watch(signal, item, batch);
     if (batch.isFull(maxMessages, maxBytes)) this.#cut(batch);
+  }
+
+  #watch(signal: AbortSignal, item: PendingMessage, batch: Batch): void {
+    let items = this.#watched.get(signal);
+    if (!items) {
+      const watched = new Map<PendingMessage, Batch>();
+      items = watched;
+      this.#watched.set(signal, watched);
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.#watched.delete(signal);
+          const error = abortedError(signal);
+          for (const [pending, owner] of watched) {
+            // Still queued: take it out so it is never sent. Already sent: just stop waiting.
+            if (this.#open.get(owner.topic ?? DEFAULT_TOPIC_KEY) === owner) owner.remove(pending);
+            pending.reject(error);
+          }
+        },
+        { once: true },
+      );
+    }
+    items.set(item, batch);
+    const watched = items;
+    const forget = (): void => void watched.delete(item);
+    batch.done.then(forget, forget);
   }
 
   #newBatch(topic: string | undefined, signal?: AbortSignal): Batch {

@@ -87,7 +87,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
       let total = 0;
       for (const line of text.split('\n')) {
         if (!line.startsWith('kafka_proxy_http_requests_total{')) continue;
-        const labels = line.slice(line.indexOf('{'), line.indexOf('}'));
+        const labels = line.slice(0, line.lastIndexOf(' '));
         const produce = /route="\/(topics\/\{topic\})?"/.test(labels);
         if (produce && labels.includes(`status="${status}"`)) {
           total += Number(line.slice(line.lastIndexOf(' ') + 1));
