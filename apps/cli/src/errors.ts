@@ -2,13 +2,13 @@ import { KafkaProxyError } from '@kproxy/client';
 
 /**
  * The CLI's error: a message for the user and the exit code to leave with (2 for a wrong
- * invocation, 1 when the operation itself failed).
+ * invocation, 1 when the operation itself failed, 130 when interrupted by Ctrl-C).
  */
 export class CliError extends Error {
   override readonly name = 'CliError';
   constructor(
     message: string,
-    readonly exitCode: 1 | 2 = 1,
+    readonly exitCode: 1 | 2 | 130 = 1,
   ) {
     super(message);
   }

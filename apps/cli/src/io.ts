@@ -10,6 +10,11 @@ export interface CliIO {
   stderr: Output;
   /** `KPROXY_URL` and `KPROXY_TOKEN`, read by the entry point only. */
   env: { url?: string | undefined; token?: string | undefined };
+  /**
+   * Lets a command take over the first Ctrl-C (to finish cleanly) instead of dying at once;
+   * returns a function that gives it back. Without it, Ctrl-C is never intercepted.
+   */
+  onInterrupt?: (handler: () => void) => () => void;
 }
 
 /** Writes a chunk and waits for the stream to drain when its buffer is full. */

@@ -1,5 +1,6 @@
 // The built binary, run the way a user runs it: argv, environment, pipes and a pseudo-terminal.
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,5 +93,26 @@ describe('kproxy binary', () => {
     expect(piped.code).toBe(0);
     expect(piped.stderr).toMatch(/^pushed 2,000 messages .*\n$/);
     expect(piped.stderr).not.toContain('#');
+  });
+
+  it('Ctrl-C (SIGINT) on an endless input ends the push cleanly with exit 130', async () => {
+    const { spawn } = await import('node:child_process');
+    const before = fake.accepted.length;
+    const child = spawn(process.execPath, [MAIN, 'push', '--topic', 'sigint'], {
+      env: { PATH: process.env.PATH ?? '', KPROXY_URL: fake.url, KPROXY_TOKEN: 'secret' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdin.write('one\ntwo\n');
+    // Once the messages arrive the command is surely running (and has claimed Ctrl-C).
+    while (fake.accepted.length === before) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(130);
+    expect(stderr).toContain('interrupted: pushed 2 messages');
+    expect(
+      fake.accepted.slice(before).flatMap((r) => r.messages.map((m) => Buffer.from(m).toString())),
+    ).toEqual(['one', 'two']);
   });
 });

@@ -27,6 +27,11 @@ export class Progress {
     }
   }
 
+  /** Whether a bar is on screen (so other output must start on a new line). */
+  get active(): boolean {
+    return this.#timer !== undefined;
+  }
+
   update(state: ProgressState): void {
     this.#state = state;
   }

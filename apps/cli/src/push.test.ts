@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { encodeFrames } from '@kproxy/framing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acceptedTexts, startFakeProxy, type FakeProxy } from '../test/fake-proxy.js';
+import { PassThrough } from 'node:stream';
+import { run } from './program.js';
 import { runCli } from '../test/run-cli.js';
 
 let fake: FakeProxy;
@@ -200,5 +202,30 @@ describe('kproxy push', () => {
     expect(piped.stderr).not.toContain('msg/s  ');
     const off = await runCli(['push', '--no-progress', file], { env, tty: true });
     expect(off.stderr).not.toContain('\r');
+  });
+
+  it('on Ctrl-C stops reading, delivers what it read, and exits 130', async () => {
+    const stdin = new PassThrough();
+    const stderr = new PassThrough();
+    const errText: string[] = [];
+    stderr.on('data', (c: Buffer) => errText.push(c.toString()));
+    let interrupt: (() => void) | undefined;
+    const running = run(['push', '--linger-ms', '60000'], {
+      stdin,
+      stdout: new PassThrough(),
+      stderr,
+      env,
+      onInterrupt: (handler) => {
+        interrupt = handler;
+        return () => undefined;
+      },
+    });
+    stdin.write('read before\nthe interrupt\n');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fake.accepted).toHaveLength(0); // still lingering: the input never ended
+    interrupt!();
+    expect(await running).toBe(130);
+    expect(acceptedTexts(fake)).toEqual(['read before', 'the interrupt']);
+    expect(errText.join('')).toMatch(/interrupted: pushed 2 messages/);
   });
 });

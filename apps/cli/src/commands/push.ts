@@ -83,6 +83,7 @@ Examples:
       const flags = command.optsWithGlobals<PushFlags>();
       const summary = await push(files, flags, io);
       if (flags.json === true) io.stdout.write(`${JSON.stringify(summary)}\n`);
+      if (summary.error === 'interrupted') throw new CliError('push interrupted', 130);
       if (!summary.ok) throw new CliError(`push failed: ${summary.error ?? 'unknown error'}`);
     });
 }
@@ -138,8 +139,26 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
     progress.update({ messages: delivered, bytes: deliveredBytes, read, total: input.totalBytes });
   const sendOptions: SendOptions = {};
 
+  // First Ctrl-C: stop reading, deliver what is queued, report. A second one exits at once.
+  let interrupted = false;
+  let onInterrupt: (() => void) | undefined;
+  const interruption = new Promise<IteratorResult<Uint8Array>>((resolve) => {
+    onInterrupt = () => {
+      interrupted = true;
+      if (progress.active) io.stderr.write('\n');
+      io.stderr.write('kproxy: interrupted; delivering queued messages (Ctrl-C again to quit)\n');
+      resolve({ done: true, value: undefined });
+      wake?.();
+    };
+  });
+  const releaseInterrupt = io.onInterrupt?.(() => onInterrupt?.());
+  const messages = input.messages[Symbol.asyncIterator]();
+
   try {
-    for await (const message of input.messages) {
+    for (;;) {
+      const next = await Promise.race([messages.next(), interruption]);
+      if (next.done === true || interrupted) break;
+      const message = next.value;
       if (firstError !== undefined) break;
       if (flags.skipEmpty === true && message.length === 0) continue;
       pending++;
@@ -170,9 +189,11 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
   } catch (err) {
     firstError ??= err;
   } finally {
+    if (interrupted) void messages.return?.(undefined).catch(() => undefined);
     await client.close().catch((err: unknown) => (firstError ??= err));
     report();
     progress.stop();
+    releaseInterrupt?.();
   }
 
   const elapsed = Date.now() - started;
@@ -188,7 +209,13 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
   };
   const where = landedTopic === undefined ? "the server's default topic" : `topic ${landedTopic}`;
   const stats = `${formatCount(delivered / Math.max(elapsed / 1000, 0.001))} msg/s, ${requests} requests, ${retries} retries`;
-  if (firstError === undefined) {
+  if (interrupted && firstError === undefined) {
+    summary.ok = false;
+    summary.error = 'interrupted';
+    io.stderr.write(
+      `interrupted: pushed ${formatCount(delivered)} messages (${formatBytes(deliveredBytes)}) to ${where} in ${formatSeconds(elapsed)}\n`,
+    );
+  } else if (firstError === undefined) {
     io.stderr.write(
       `pushed ${formatCount(delivered)} messages (${formatBytes(deliveredBytes)}) to ${where} in ${formatSeconds(elapsed)} (${stats})\n`,
     );
