@@ -145,6 +145,18 @@ describe('default topic, health, compression, hooks', () => {
     expect(fake.accepted[0]!.topic).toBe('default-topic');
   });
 
+  it('setTopic waits for default-topic batches already in flight', async () => {
+    fake.delayMs = 300;
+    const c = open({ batch: { lingerMs: 0 } });
+    const before = c.send('in flight');
+    await new Promise((r) => setTimeout(r, 50));
+    await c.setTopic('next-topic');
+    await expect(before).resolves.toMatchObject({ topic: 'default-topic' });
+    const produce = fake.requests.find((r) => r.path === '/')!;
+    const change = fake.requests.find((r) => r.path === '/topic/next-topic')!;
+    expect(change.at - produce.at).toBeGreaterThanOrEqual(290);
+  });
+
   it('health reports liveness and readiness with the reason', async () => {
     const c = open();
     expect(await c.health()).toEqual({ live: true, ready: true });

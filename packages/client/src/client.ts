@@ -93,7 +93,7 @@ export class KafkaProxyClient {
   send(message: Message, options: SendOptions = {}): Promise<SendResult> {
     try {
       const topic = this.#topicFor(options.topic);
-      const item = this.#prepare(message, 0, options.signal);
+      const item = this.#prepare(message, undefined, options.signal);
       const promise = this.#track(item);
       this.#enqueue(topic, item, options.signal);
       return promise;
@@ -153,10 +153,9 @@ export class KafkaProxyClient {
     this.#assertOpen();
     checkTopic(topic);
     const open = this.#open.get(DEFAULT_TOPIC_KEY);
-    if (open) {
-      this.#cut(open);
-      await open.done;
-    }
+    if (open) this.#cut(open);
+    const defaultTopicBatches = [...this.#unsettled].filter((b) => b.topic === undefined);
+    await Promise.all(defaultTopicBatches.map((b) => b.done));
     await this.#call('POST', `/topic/${encodeURIComponent(topic)}`, options.signal);
   }
 
@@ -229,12 +228,16 @@ export class KafkaProxyClient {
     return chosen === undefined ? undefined : checkTopic(chosen);
   }
 
-  #prepare(message: Message, index: number, signal: AbortSignal | undefined): PendingMessage {
+  #prepare(
+    message: Message,
+    index: number | undefined,
+    signal: AbortSignal | undefined,
+  ): PendingMessage {
     const bytes = toBytes(message);
     if (bytes.length > this.#options.maxMessageBytes) {
       throw new KafkaProxyError(
         'message_too_large',
-        `message ${index} is ${bytes.length} bytes; the limit is ${this.#options.maxMessageBytes} (maxMessageBytes)`,
+        `${index === undefined ? 'the message' : `message ${index}`} is ${bytes.length} bytes; the limit is ${this.#options.maxMessageBytes} (maxMessageBytes)`,
       );
     }
     if (signal?.aborted) throw abortedError(signal);
