@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts in scripts/: where caches live and how pnpm is found.
 # Sourced, never run. Everything it creates lives outside the repository.
 

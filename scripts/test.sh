@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it (`npm test`): installs what the repository needs, checks
+# formatting, builds, typechecks and lints every workspace, starts ONE real Kafka broker for the
+# run, runs every workspace's tests against it, stops the broker whatever happens, and ends with
+# a line `N passed, N failed, N skipped` totalled over all workspaces.
+#
+# Needs Node 20.19+, Java 17+ and Maven (or KAFKA_HOME) on the machine; nothing else.
+# KAFKA_BROKERS already set: those brokers are used and no broker is started.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$KPROXY_ROOT"
+
+started=$SECONDS
+KAFKA_NAME="test-$$"
+REPORT=.turbo/vitest-report.json # relative to each workspace
+broker_started=""
+
+stop_broker() {
+  if [ -n "$broker_started" ]; then
+    broker_started=""
+    bash scripts/kafka.sh down --name "$KAFKA_NAME" || log "could not stop Kafka cluster '$KAFKA_NAME'"
+  fi
+}
+trap stop_broker EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step() { log "== $*"; }
+
+step "installing dependencies"
+install_deps
+
+step "checking formatting (prettier --check .)"
+pnpm exec prettier --check . >&2 || die "formatting check failed: run 'pnpm format' and commit the result"
+
+step "build, typecheck, lint"
+pnpm exec turbo run build typecheck lint --output-logs=errors-only >&2 ||
+  die "build, typecheck or lint failed (see above)"
+
+if [ -n "${KAFKA_BROKERS:-}" ]; then
+  step "using the Kafka brokers in KAFKA_BROKERS=$KAFKA_BROKERS"
+else
+  step "starting Kafka"
+  broker_started=1
+  eval "$(bash scripts/kafka.sh up --name "$KAFKA_NAME" --owner-pid $$)"
+  [ -n "${KAFKA_BROKERS:-}" ] || die "scripts/kafka.sh did not report the broker's address"
+fi
+export KAFKA_BROKERS
+
+step "tests"
+reports() { find . \( -name node_modules -o -name .git \) -prune -o -path "*/$REPORT" -type f "$@"; }
+reports -exec rm -f {} +
+status=0
+# One workspace at a time: the machines this runs on have two cores and the tests share a broker.
+# --continue runs every workspace even after one fails, so the summary covers them all.
+pnpm exec turbo run test --concurrency=1 --continue -- \
+  --reporter=default --reporter=json --outputFile.json="$REPORT" --passWithNoTests >&2 || status=$?
+
+stop_broker
+
+log "finished in $((SECONDS - started)) s"
+reports -print | node scripts/test-summary.mjs "$status"
