@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# `npm start`: installs dependencies, builds every workspace and brings up a local Kafka broker
-# (cluster name `dev`, or KAFKA_CLUSTER_NAME) that stays up until it is stopped. Running it again
-# reuses the broker that is already up.
+# `npm start`: installs dependencies, builds every workspace, brings up a local Kafka broker
+# (cluster name `dev`, or KAFKA_CLUSTER_NAME) that stays up until it is stopped, and runs the proxy
+# in the foreground against it with a generated development token, printing a curl line that
+# works when pasted. Ctrl-C stops the proxy (gracefully); the broker keeps running. Running it
+# again reuses the broker that is already up. KAFKA_PROXY_PORT (8080), KAFKA_PROXY_TOPIC
+# (kafka-proxy-dev) and KAFKA_PROXY_TOKEN override the defaults.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -14,10 +17,57 @@ log "building"
 pnpm exec turbo run build --output-logs=errors-only >&2 || die "build failed (see above)"
 
 eval "$(bash scripts/kafka.sh up --name "$name")"
-cat <<MSG
+cat >&2 <<MSG
 
 Kafka is running: KAFKA_BROKERS=$KAFKA_BROKERS
   use it from a shell:  export KAFKA_BROKERS=$KAFKA_BROKERS
   status:               scripts/kafka.sh status --name $name
   stop it:              scripts/kafka.sh down --name $name
 MSG
+
+port="${KAFKA_PROXY_PORT:-8080}"
+topic="${KAFKA_PROXY_TOPIC:-kafka-proxy-dev}"
+token="${KAFKA_PROXY_TOKEN:-dev-$(node -e 'process.stdout.write(require("node:crypto").randomBytes(18).toString("base64url"))')}"
+mkdir -p "$KPROXY_CACHE_DIR"
+log "starting kafka-proxy on port $port (logs below)"
+# Its own process group, so Ctrl-C reaches only this script, which forwards exactly one SIGTERM (a
+# second signal would make the proxy skip its graceful shutdown).
+set -m
+KAFKA_PROXY_TOKEN="$token" KAFKA_PROXY_KAFKA_SERVER="$KAFKA_BROKERS" KAFKA_PROXY_PORT="$port" \
+  KAFKA_PROXY_TOPIC="$topic" KAFKA_FLUSHER_TOPIC_CACHE="$KPROXY_CACHE_DIR/dev-topic" \
+  node apps/server/dist/main.js &
+proxy=$!
+set +m
+# Ctrl-C and `kill` reach the proxy as SIGTERM: it finishes requests and flushes before exiting.
+trap 'kill -TERM "$proxy" 2>/dev/null || true' INT TERM
+
+ready=""
+for _ in $(seq 1 100); do
+  kill -0 "$proxy" 2>/dev/null || break
+  if node -e "fetch('http://127.0.0.1:$port/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; then
+    ready=1
+    break
+  fi
+  sleep 0.2
+done
+[ -n "$ready" ] || { kill -TERM "$proxy" 2>/dev/null || true; die "kafka-proxy did not become ready on port $port"; }
+
+# The body is one frame: a 4-byte little-endian length (14 = \016) and "This is a test".
+cat >&2 <<MSG
+
+kafka-proxy is ready at http://127.0.0.1:$port (default topic $topic)
+  development token:  $token
+  push a message:     printf '\\016\\000\\000\\000This is a test' | curl -sS -H 'x-kafka-proxy-token: $token' -H 'content-type: application/octet-stream' --data-binary @- http://127.0.0.1:$port/
+  current topic:      curl -sS -H 'x-kafka-proxy-token: $token' http://127.0.0.1:$port/topic
+  stop the proxy:     Ctrl-C
+
+MSG
+status=0
+wait "$proxy" || status=$?
+# A trapped signal ends the first wait early (status > 128); the second one gets the proxy's own
+# exit status once its graceful shutdown is done.
+if [ "$status" -gt 128 ]; then
+  status=0
+  wait "$proxy" || status=$?
+fi
+exit "$status"

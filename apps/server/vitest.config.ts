@@ -10,6 +10,9 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           globalSetup: ['@kproxy/testkit/global-setup'],
+          // One file at a time: the load, memory and timing tests measure the server, and must not
+          // share two CPU cores with each other.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },

@@ -1,3 +1,8 @@
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ConfigError } from './config.js';
+import { isValidTopicName } from './topic-name.js';
+
 /**
  * The default topic that `POST /` pushes to. `current()` is synchronous so that a request reads
  * the value at the time it arrives; `set()` resolves only once the change is durable.
@@ -7,4 +12,103 @@ export interface TopicStore {
   current(): string;
   set(topic: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Options for {@link FileTopicStore}. */
+export interface FileTopicStoreOptions {
+  /** Topic used when no cache exists (or always, with `force`). */
+  initial: string | undefined;
+  /** The initial topic wins over the cached one at start. */
+  force: boolean;
+  /** Cache file; without one, changes last until the process exits. */
+  cacheFile: string | undefined;
+}
+
+/**
+ * The single-replica {@link TopicStore}: the current topic lives in memory and in a cache file,
+ * as in the original proxy. Writes are atomic (temporary file, fsync, rename, fsync of the
+ * directory), so a crash leaves either the old or the new topic, never an empty file.
+ *
+ * @example
+ * const store = new FileTopicStore({ initial: 'events', force: false, cacheFile: '/var/cache/kafka-proxy/topic' });
+ * await store.start();
+ * await store.set('orders');
+ */
+export class FileTopicStore implements TopicStore {
+  #topic: string | undefined;
+  #writes: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: FileTopicStoreOptions) {}
+
+  async start(): Promise<void> {
+    const { initial, force, cacheFile } = this.options;
+    let cached: string | undefined;
+    if (cacheFile !== undefined && !(force && initial !== undefined)) {
+      try {
+        cached = (await readFile(cacheFile, 'utf8')).trim();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      if (cached !== undefined && !isValidTopicName(cached)) {
+        throw new Error(
+          `topic cache ${cacheFile} holds an invalid topic name ${JSON.stringify(cached.slice(0, 300))}`,
+        );
+      }
+    }
+    const topic = cached ?? initial;
+    if (topic === undefined) {
+      throw new ConfigError(
+        'no default topic: set KAFKA_PROXY_TOPIC (--topic), or KAFKA_FLUSHER_TOPIC_CACHE to a file holding one',
+      );
+    }
+    this.#topic = topic;
+  }
+
+  current(): string {
+    if (this.#topic === undefined)
+      throw new Error('FileTopicStore.current() called before start()');
+    return this.#topic;
+  }
+
+  /** Persists `topic`, then makes it current; on a write failure the old topic stays. */
+  set(topic: string): Promise<void> {
+    // Writes are serialised so the file always ends with the last change that was reported done.
+    const write = this.#writes.then(async () => {
+      if (this.options.cacheFile !== undefined)
+        await writeAtomically(this.options.cacheFile, `${topic}\n`);
+      this.#topic = topic;
+    });
+    this.#writes = write.catch(() => undefined);
+    return write;
+  }
+
+  async close(): Promise<void> {
+    await this.#writes;
+  }
+}
+
+/** Writes `text` to `path` so that readers see the old or the new content, never a mix. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const file = await open(temp, 'w', 0o644);
+  try {
+    await file.writeFile(text, 'utf8');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  // The rename is durable only once the directory entry is on disk too.
+  const directory = await open(dir, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
 }

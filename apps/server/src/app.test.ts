@@ -1,0 +1,351 @@
+import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeFrames } from '@kproxy/framing';
+import { describe, expect, it } from 'vitest';
+import { ROUTES } from './app.js';
+import { openApiDocument } from './openapi.js';
+import { TOKEN, testApp } from './testing/test-app.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const framed = (...texts: string[]): Uint8Array => encodeFrames(texts.map(enc));
+const OCTET = { 'content-type': 'application/octet-stream' };
+const auth = { 'x-kafka-proxy-token': TOKEN };
+
+async function post(
+  app: Awaited<ReturnType<typeof testApp>>['app'],
+  path: string,
+  body: Uint8Array | undefined,
+  headers: Record<string, string> = {},
+) {
+  return app.request(path, {
+    method: 'POST',
+    ...(body === undefined ? {} : { body }),
+    headers: { ...OCTET, ...auth, ...headers },
+  });
+}
+
+async function errorOf(res: Response): Promise<{ status: number; error: string; message: string }> {
+  const json = (await res.json()) as { error: string; message: string };
+  return { status: res.status, ...json };
+}
+
+describe('POST / (original client compatibility)', () => {
+  it('answers "N messages received" and produces the frames, in order, to the default topic', async () => {
+    const { app, producer } = await testApp();
+    const res = await post(app, '/', framed('This is a test', '', 'third'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toBe('3 messages received');
+    const partitions = [...producer.text('default-topic').values()];
+    expect(partitions).toEqual([['This is a test', '', 'third']]);
+  });
+
+  it('accepts Authorization: Bearer as well', async () => {
+    const { app } = await testApp();
+    const res = await app.request('/', {
+      method: 'POST',
+      body: framed('x'),
+      headers: { ...OCTET, authorization: `Bearer ${TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('answers JSON with partition and base offset when Accept prefers it', async () => {
+    const { app, producer } = await testApp();
+    await post(app, '/topics/j', framed('first'));
+    const res = await post(app, '/topics/j', framed('a', 'bc'), { accept: 'application/json' });
+    const body = (await res.json()) as {
+      topic: string;
+      count: number;
+      bytes: number;
+      partition: number;
+      baseOffset: string;
+    };
+    expect(body).toMatchObject({ topic: 'j', count: 2, bytes: 3, ack: 'durable' });
+    const log = producer.text('j').get(body.partition) ?? [];
+    expect(log[Number(body.baseOffset)]).toBe('a');
+    expect(log[Number(body.baseOffset) + 1]).toBe('bc');
+  });
+
+  it('answers 202 in buffered mode when the request asks for it', async () => {
+    const { app } = await testApp();
+    const res = await post(app, '/', framed('x'), { 'x-kafka-proxy-ack': 'buffered' });
+    expect(res.status).toBe(202);
+    expect(await res.text()).toBe('1 messages received');
+  });
+
+  it('decodes gzip, deflate and br bodies', async () => {
+    const { app, producer } = await testApp();
+    const body = framed('zipped');
+    for (const [encoding, data] of [
+      ['gzip', gzipSync(body)],
+      ['deflate', deflateSync(body)],
+      ['br', brotliCompressSync(body)],
+    ] as const) {
+      const res = await post(app, '/topics/z', data, { 'content-encoding': encoding });
+      expect(res.status, encoding).toBe(200);
+    }
+    expect([...producer.text('z').values()].flat()).toEqual(['zipped', 'zipped', 'zipped']);
+  });
+});
+
+describe('errors: status, stable code, message, and nothing produced', () => {
+  it('rejects a truncated frame with 400 naming its offset', async () => {
+    const { app, producer } = await testApp();
+    const body = framed('ok', 'cut').subarray(0, 6 + 4 + 1);
+    const res = await errorOf(await post(app, '/', body));
+    expect(res).toMatchObject({ status: 400, error: 'truncated_frame' });
+    expect(res.message).toContain('offset 6');
+    expect(producer.sends).toHaveLength(0);
+  });
+
+  it('rejects an empty body with 400', async () => {
+    const { app } = await testApp();
+    expect(await errorOf(await post(app, '/', new Uint8Array()))).toMatchObject({
+      status: 400,
+      error: 'empty_body',
+    });
+    expect(await errorOf(await post(app, '/', undefined))).toMatchObject({
+      status: 400,
+      error: 'empty_body',
+    });
+  });
+
+  it('rejects a bad topic name with 400', async () => {
+    const { app } = await testApp();
+    // URLs normalise '.' and '..' away before routing; topic-name.test.ts covers those names.
+    for (const bad of ['a:b', 'a%20b', 'x'.repeat(250), 'caf%C3%A9']) {
+      expect(await errorOf(await post(app, `/topics/${bad}`, framed('x'))), bad).toMatchObject({
+        status: 400,
+        error: 'invalid_topic',
+      });
+    }
+  });
+
+  it('rejects a missing or wrong token with 401 and never logs the token', async () => {
+    const { app, lines } = await testApp();
+    expect(
+      await errorOf(await app.request('/', { method: 'POST', body: framed('x'), headers: OCTET })),
+    ).toMatchObject({ status: 401, error: 'unauthorized' });
+    const wrong = await post(app, '/', framed('x'), { 'x-kafka-proxy-token': 'wrong-token-value' });
+    expect(await errorOf(wrong)).toMatchObject({ status: 401, error: 'unauthorized' });
+    await post(app, '/', framed('x'));
+    expect(lines.join('')).not.toContain(TOKEN);
+    expect(lines.join('')).not.toContain('wrong-token-value');
+  });
+
+  it("rejects a topic outside the token's patterns with 403", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kp-'));
+    const file = join(dir, 'tokens');
+    await writeFile(file, '# limited\nlimited-token orders.* logs-?\n');
+    const { app, producer } = await testApp({ KAFKA_PROXY_TOKENS_FILE: file });
+    const limited = { 'x-kafka-proxy-token': 'limited-token' };
+    expect((await post(app, '/topics/orders.eu', framed('x'), limited)).status).toBe(200);
+    expect((await post(app, '/topics/logs-1', framed('x'), limited)).status).toBe(200);
+    expect(await errorOf(await post(app, '/topics/payments', framed('x'), limited))).toMatchObject({
+      status: 403,
+      error: 'forbidden',
+    });
+    expect(await errorOf(await post(app, '/topic/payments', undefined, limited))).toMatchObject({
+      status: 403,
+      error: 'forbidden',
+    });
+    expect(producer.text('payments').size).toBe(0);
+  });
+
+  it('rejects a message over the limit with 413 before reading the rest', async () => {
+    const { app, producer } = await testApp({ KAFKA_PROXY_MAX_MESSAGE_BYTES: '10' });
+    const res = await errorOf(await post(app, '/', framed('small', 'x'.repeat(11))));
+    expect(res).toMatchObject({ status: 413, error: 'message_too_large' });
+    expect(res.message).toContain('frame 1');
+    expect(producer.sends).toHaveLength(0);
+  });
+
+  it('rejects a body over the limit with 413, also when it only grows that large decompressed', async () => {
+    const { app, producer } = await testApp({
+      KAFKA_PROXY_MAX_BODY_BYTES: '100000',
+      KAFKA_PROXY_MAX_MESSAGE_BYTES: '100000',
+    });
+    expect(await errorOf(await post(app, '/', framed('x'.repeat(200_000))))).toMatchObject({
+      status: 413,
+    });
+    // 50 MB of zeros gzip to ~50 KB: a small request that must not be inflated in full.
+    const bomb = gzipSync(new Uint8Array(50 * 1024 * 1024));
+    const started = Date.now();
+    const res = await errorOf(await post(app, '/', bomb, { 'content-encoding': 'gzip' }));
+    expect(res).toMatchObject({ status: 413 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(producer.sends).toHaveLength(0);
+  });
+
+  it('rejects a wrong Content-Type and an unknown Content-Encoding with 415', async () => {
+    const { app } = await testApp();
+    expect(
+      await errorOf(await post(app, '/', framed('x'), { 'content-type': 'text/plain' })),
+    ).toMatchObject({ status: 415, error: 'unsupported_media_type' });
+    expect(
+      await errorOf(await post(app, '/', framed('x'), { 'content-encoding': 'zstd' })),
+    ).toMatchObject({ status: 415, error: 'unsupported_encoding' });
+  });
+
+  it('answers 503 with Retry-After when the buffer bound would be exceeded, queueing nothing', async () => {
+    const { app, producer } = await testApp({
+      KAFKA_PROXY_MAX_BUFFERED_BYTES: '1000',
+      KAFKA_PROXY_MAX_BODY_BYTES: '1000',
+    });
+    let open!: () => void;
+    producer.gate = new Promise((resolve) => (open = resolve));
+    const holding = post(app, '/', framed('y'.repeat(900)));
+    await new Promise((r) => setTimeout(r, 20));
+    const res = await post(app, '/', framed('z'.repeat(200)));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect((await errorOf(res)).error).toBe('buffer_full');
+    open();
+    expect((await holding).status).toBe(200);
+    expect([...producer.text('default-topic').values()].flat().some((m) => m.startsWith('z'))).toBe(
+      false,
+    );
+  });
+
+  it('answers 503 ack_timeout when Kafka does not acknowledge in time, and withdraws the request', async () => {
+    const { app, producer } = await testApp({ KAFKA_PROXY_ACK_TIMEOUT: '0.2' });
+    producer.gate = new Promise(() => undefined);
+    const res = await post(app, '/', framed('late'));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    expect((await errorOf(res)).error).toBe('ack_timeout');
+  });
+
+  it('answers 503 kafka_unavailable at once when the producer is not ready', async () => {
+    const { app, producer } = await testApp();
+    producer.ready = false;
+    expect(await errorOf(await post(app, '/', framed('x')))).toMatchObject({
+      status: 503,
+      error: 'kafka_unavailable',
+    });
+    expect((await app.request('/readyz')).status).toBe(503);
+    expect(producer.sends).toHaveLength(0);
+  });
+
+  it('answers unknown paths with 404 and wrong methods with 405, as JSON', async () => {
+    const { app } = await testApp();
+    expect(await errorOf(await app.request('/nope', { headers: auth }))).toMatchObject({
+      status: 404,
+      error: 'not_found',
+    });
+    const res = await app.request('/topic', { method: 'DELETE', headers: auth });
+    expect(res.headers.get('allow')).toBe('GET');
+    expect(await errorOf(res)).toMatchObject({ status: 405, error: 'method_not_allowed' });
+    expect(await errorOf(await app.request('/', { headers: auth }))).toMatchObject({ status: 405 });
+  });
+});
+
+describe('default topic', () => {
+  it('changes the default topic, persists it atomically, and later pushes land there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kp-'));
+    const cache = join(dir, 'topic');
+    const { app, producer } = await testApp({ KAFKA_FLUSHER_TOPIC_CACHE: cache });
+    const res = await post(app, '/topic/next-topic', undefined);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('Topic changed to next-topic');
+    expect((await readFile(cache, 'utf8')).trim()).toBe('next-topic');
+    expect(await (await app.request('/topic', { headers: auth })).json()).toEqual({
+      topic: 'next-topic',
+    });
+    await post(app, '/', framed('m'));
+    expect([...producer.text('next-topic').values()].flat()).toEqual(['m']);
+    // A new process starts from the cache, unless the configured topic is forced.
+    expect((await testApp({ KAFKA_FLUSHER_TOPIC_CACHE: cache })).topicStore.current()).toBe(
+      'next-topic',
+    );
+    expect(
+      (
+        await testApp({ KAFKA_FLUSHER_TOPIC_CACHE: cache, KAFKA_PROXY_FORCE_TOPIC: 'true' })
+      ).topicStore.current(),
+    ).toBe('default-topic');
+  });
+
+  it('answers 500 and keeps the old topic when the cache cannot be written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kp-'));
+    // The cache's directory does not exist, so the write fails (permissions would not stop root).
+    const { app } = await testApp({ KAFKA_FLUSHER_TOPIC_CACHE: join(dir, 'missing-dir', 'topic') });
+    const res = await errorOf(await post(app, '/topic/other', undefined));
+    expect(res).toMatchObject({ status: 500, error: 'topic_store_failed' });
+    expect(await (await app.request('/topic', { headers: auth })).json()).toEqual({
+      topic: 'default-topic',
+    });
+  });
+
+  it('rejects an invalid topic name with 400', async () => {
+    const { app } = await testApp();
+    expect(await errorOf(await post(app, '/topic/bad%20name', undefined))).toMatchObject({
+      status: 400,
+      error: 'invalid_topic',
+    });
+  });
+});
+
+describe('operations', () => {
+  it('echoes a valid x-request-id and makes one up otherwise', async () => {
+    const { app, lines } = await testApp();
+    const res = await app.request('/healthz', { headers: { 'x-request-id': 'abc-123' } });
+    expect(res.headers.get('x-request-id')).toBe('abc-123');
+    expect(lines.some((l) => l.includes('"reqId":"abc-123"') && l.includes('"status":200'))).toBe(
+      true,
+    );
+    const other = await app.request('/healthz');
+    expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('turns readiness to 503 and refuses pushes once shutdown begins', async () => {
+    const proxy = await testApp();
+    const { app } = proxy;
+    expect((await app.request('/readyz')).status).toBe(200);
+    proxy.beginShutdown();
+    expect((await app.request('/readyz')).status).toBe(503);
+    expect(await errorOf(await post(app, '/', framed('x')))).toMatchObject({
+      status: 503,
+      error: 'shutting_down',
+    });
+  });
+
+  it('serves Prometheus metrics counting requests and messages', async () => {
+    const { app } = await testApp();
+    await post(app, '/topics/m', framed('a', 'b'));
+    const text = await (await app.request('/metrics', { headers: auth })).text();
+    expect(text).toContain(
+      'kafka_proxy_http_requests_total{route="/topics/{topic}",method="POST",status="200"} 1',
+    );
+    expect(text).toContain('kafka_proxy_messages_received_total{topic="m"} 2');
+    expect(text).toContain('kafka_proxy_messages_produced_total{topic="m"} 2');
+  });
+
+  it('documents exactly the routes the app serves in its OpenAPI document', async () => {
+    const { app } = await testApp();
+    const served = (await (await app.request('/openapi.json', { headers: auth })).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(served.openapi).toBe('3.1.0');
+    const documented = Object.entries(
+      openApiDocument().paths as Record<string, Record<string, unknown>>,
+    )
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    const routes = ROUTES.flatMap((r) =>
+      r.methods.map((m) => `${m} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
+    ).sort();
+    const registered = [
+      ...new Set(
+        app.routes
+          .filter((r) => r.method !== 'ALL')
+          .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
+      ),
+    ].sort();
+    expect(documented).toEqual(routes);
+    expect(registered).toEqual(routes);
+  });
+});

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { createAuthenticator } from './auth.js';
+import { BufferBudget } from './buffer-budget.js';
+import type { Config } from './config.js';
+import type { AppEnv, ServerContext } from './context.js';
+import { ProxyError } from './errors.js';
+import { Flusher } from './flusher.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { Producer } from './producer.js';
+import { registerOpsRoutes } from './routes/ops.js';
+import { registerProduceRoutes } from './routes/produce.js';
+import { registerTopicRoutes } from './routes/topic.js';
+import type { TopicStore } from './topic-store.js';
+
+/** What {@link createApp} is built from; tests pass fakes or real parts. */
+export interface AppDependencies {
+  config: Config;
+  producer: Producer;
+  topicStore: TopicStore;
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+/** The server's app with the parts its lifecycle needs. */
+export interface ProxyApp {
+  /** The hono app: `app.fetch` for a server, `app.request()` in tests. */
+  readonly app: Hono<AppEnv>;
+  readonly flusher: Flusher;
+  readonly metrics: Metrics;
+  /** Readiness turns 503 and new produce requests are refused with `shutting_down`. */
+  beginShutdown(): void;
+  /** Flushes the buffer; resolves when every accepted message was sent (or failed). */
+  drain(): Promise<void>;
+}
+
+/** Every route with the methods it answers: the 405 handler and the OpenAPI test use it. */
+export const ROUTES: readonly { path: string; methods: readonly string[] }[] = [
+  { path: '/', methods: ['POST'] },
+  { path: '/topics/:topic', methods: ['POST'] },
+  { path: '/topic/:topic', methods: ['POST'] },
+  { path: '/topic', methods: ['GET'] },
+  { path: '/healthz', methods: ['GET'] },
+  { path: '/readyz', methods: ['GET'] },
+  { path: '/metrics', methods: ['GET'] },
+  { path: '/openapi.json', methods: ['GET'] },
+];
+
+const REQUEST_ID = /^[\w.:/+=@-]{1,128}$/;
+
+/**
+ * Builds the HTTP app from its dependencies. No socket is opened: `startServer` does that, and
+ * tests can call `app.request()` directly.
+ *
+ * @example
+ * const { app } = createApp({ config, producer, topicStore, logger });
+ * const res = await app.request('/healthz');
+ */
+export function createApp(deps: AppDependencies): ProxyApp {
+  const { config, producer, topicStore, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const budget = new BufferBudget(config.limits.maxBufferedBytes);
+  const flusher = new Flusher({
+    producer,
+    maxMessages: config.flusher.maxMessages,
+    maxBytes: config.flusher.maxBytes,
+    lingerMs: config.flusher.lingerMs,
+    metrics,
+  });
+  const ctx: ServerContext = {
+    config,
+    producer,
+    topicStore,
+    logger,
+    metrics,
+    flusher,
+    budget,
+    auth: createAuthenticator(config.tokens),
+    lifecycle: { shuttingDown: false },
+  };
+
+  const app = new Hono<AppEnv>();
+
+  // Request id, one log line and metrics per request, whatever the outcome.
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    c.set('route', 'unmatched');
+    c.set('logFields', {});
+    c.set('logger', logger.child({ reqId: requestId }));
+    await next();
+    c.header('x-request-id', requestId);
+    // Keep-alive connections must not outlive a graceful shutdown.
+    if (ctx.lifecycle.shuttingDown) c.header('connection', 'close');
+    const route = c.get('route');
+    const status = c.res.status;
+    const seconds = (performance.now() - started) / 1000;
+    metrics.requests.inc({ route, method: c.req.method, status: String(status) });
+    metrics.requestDuration.observe({ route }, seconds);
+    c.get('logger').info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        route,
+        status,
+        durationMs: Math.round(seconds * 1e4) / 10,
+        ...c.get('logFields'),
+      },
+      'request',
+    );
+  });
+
+  registerProduceRoutes(app, ctx);
+  registerTopicRoutes(app, ctx);
+  registerOpsRoutes(app, ctx);
+  for (const route of ROUTES) {
+    app.all(route.path, (c) => {
+      c.header('allow', route.methods.join(', '));
+      throw new ProxyError(
+        'method_not_allowed',
+        `${c.req.method} is not allowed here; use ${route.methods.join(', ')}`,
+      );
+    });
+  }
+
+  app.notFound((c) => {
+    throw new ProxyError('not_found', `no route ${c.req.method} ${c.req.path}`);
+  });
+
+  // The one place where errors become HTTP responses.
+  app.onError((error, c) => {
+    let failure: ProxyError;
+    if (error instanceof ProxyError) {
+      failure = error;
+    } else {
+      c.get('logger').error({ err: error }, 'unexpected error');
+      failure = new ProxyError('internal', 'internal error');
+    }
+    if (failure.status >= 500) {
+      c.set('logFields', { ...c.get('logFields'), error: failure.code, reason: failure.message });
+    } else {
+      c.set('logFields', { ...c.get('logFields'), error: failure.code });
+    }
+    if (failure.retryAfterSeconds !== undefined)
+      c.header('retry-after', String(failure.retryAfterSeconds));
+    // A rejected upload may be unread; the HTTP layer drains it only briefly before closing the
+    // socket, so tell the client not to reuse this connection for its next request.
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('connection', 'close');
+    return c.json({ error: failure.code, message: failure.message }, failure.status as 400);
+  });
+
+  return {
+    app,
+    flusher,
+    metrics,
+    beginShutdown() {
+      ctx.lifecycle.shuttingDown = true;
+      flusher.expedite();
+    },
+    drain: () => flusher.close(),
+  };
+}

@@ -1,0 +1,84 @@
+import { gzipSync } from 'node:zlib';
+import { encodeFrames } from '@kproxy/framing';
+import { describe, expect, it } from 'vitest';
+import { readFramedBody } from './body.js';
+import { BufferBudget } from './buffer-budget.js';
+
+function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    pull(controller) {
+      const next = chunks.shift();
+      if (next === undefined) controller.close();
+      else controller.enqueue(next);
+    },
+  });
+}
+
+const limits = { maxBodyBytes: 1 << 20, maxMessageBytes: 1 << 16 };
+
+describe('readFramedBody', () => {
+  it('decodes frames split across chunks anywhere', async () => {
+    const body = encodeFrames(['hello', '', 'world!'].map((s) => new TextEncoder().encode(s)));
+    const chunks = Array.from(body, (byte) => Uint8Array.of(byte));
+    const result = await readFramedBody(
+      streamOf(chunks),
+      new Headers(),
+      limits,
+      new BufferBudget(1 << 20).reserve(),
+    );
+    expect(result.messages.map((m) => Buffer.from(m).toString())).toEqual(['hello', '', 'world!']);
+    expect(result.bytes).toBe(11);
+  });
+
+  it('reserves message bytes against the buffer bound while reading', async () => {
+    const budget = new BufferBudget(100);
+    const body = encodeFrames([new Uint8Array(60), new Uint8Array(60)]);
+    await expect(
+      readFramedBody(streamOf([body]), new Headers(), limits, budget.reserve()),
+    ).rejects.toMatchObject({ code: 'buffer_full', status: 503 });
+  });
+
+  it('stops reading a compressed body at the decoded limit', async () => {
+    let pulled = 0;
+    const bomb = gzipSync(new Uint8Array(128 * 1024 * 1024));
+    const pieces: Uint8Array[] = [];
+    for (let i = 0; i < bomb.length; i += 1024) pieces.push(bomb.subarray(i, i + 1024));
+    const total = pieces.length;
+    const source = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = pieces.shift();
+        if (next === undefined) controller.close();
+        else {
+          pulled += 1;
+          controller.enqueue(next);
+        }
+      },
+    });
+    await expect(
+      readFramedBody(
+        source,
+        new Headers({ 'content-encoding': 'gzip' }),
+        { maxBodyBytes: 1 << 20, maxMessageBytes: 1 << 30 },
+        new BufferBudget(1 << 30).reserve(),
+      ),
+    ).rejects.toMatchObject({ code: 'body_too_large', status: 413 });
+    expect(pulled).toBeLessThan(total / 4);
+  });
+});
+
+describe('readFramedBody when the upload breaks', () => {
+  it('reports an interrupted upload as a client error (400), not a server error', async () => {
+    const budget = new BufferBudget(1 << 20);
+    const reservation = budget.reserve();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encodeFrames([new Uint8Array(10)]));
+        controller.error(new Error('aborted'));
+      },
+    });
+    await expect(readFramedBody(body, new Headers(), limits, reservation)).rejects.toMatchObject({
+      code: 'bad_request',
+      status: 400,
+    });
+  });
+});

@@ -1,0 +1,171 @@
+import { Readable, type Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { FrameDecoder, FramingError } from '@kproxy/framing';
+import type { Reservation } from './buffer-budget.js';
+import { ProxyError } from './errors.js';
+
+/** Size limits, applied to the decoded (decompressed) body. */
+export interface BodyLimits {
+  maxBodyBytes: number;
+  maxMessageBytes: number;
+}
+
+/** The messages of a fully read and validated body. */
+export interface FramedBody {
+  messages: Uint8Array[];
+  /** Sum of message payload sizes (what Kafka stores; frame headers excluded). */
+  bytes: number;
+}
+
+const DECODERS: Record<string, (() => Transform) | undefined> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+/** Throws 415 unless the request says `Content-Type: application/octet-stream`. */
+export function checkContentType(contentType: string | null | undefined): void {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/octet-stream') {
+    throw new ProxyError(
+      'unsupported_media_type',
+      `Content-Type must be application/octet-stream (got ${contentType === null || contentType === undefined ? 'none' : JSON.stringify(contentType)})`,
+    );
+  }
+}
+
+/** The decompressor for a `Content-Encoding`, `undefined` for identity; throws 415 otherwise. */
+export function decoderFor(
+  contentEncoding: string | null | undefined,
+): (() => Transform) | undefined {
+  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return undefined;
+  const decoder = DECODERS[encoding];
+  if (decoder === undefined) {
+    throw new ProxyError(
+      'unsupported_encoding',
+      `Content-Encoding ${JSON.stringify(contentEncoding)} is not supported: use gzip, deflate, br or none`,
+    );
+  }
+  return decoder;
+}
+
+function tooLarge(limit: number): ProxyError {
+  return new ProxyError(
+    'body_too_large',
+    `the decoded body is larger than ${limit} bytes (KAFKA_PROXY_MAX_BODY_BYTES)`,
+  );
+}
+
+async function* webChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    // Stops reading; the HTTP layer drains or closes the connection after the response.
+    reader.cancel().catch(() => undefined);
+  }
+}
+
+/**
+ * Decompresses lazily: zlib only inflates as far as the consumer reads, so stopping at the body
+ * limit stops a decompression bomb after at most one zlib chunk past the limit.
+ */
+async function* decoded(
+  chunks: AsyncGenerator<Uint8Array>,
+  createDecoder: (() => Transform) | undefined,
+): AsyncGenerator<Uint8Array> {
+  if (createDecoder === undefined) {
+    yield* chunks;
+    return;
+  }
+  const source = Readable.from(chunks, { objectMode: false });
+  const decoder = createDecoder();
+  source.on('error', (error) => decoder.destroy(error));
+  source.pipe(decoder);
+  try {
+    for await (const chunk of decoder) yield chunk as Buffer;
+  } catch (error) {
+    if (error instanceof ProxyError) throw error;
+    throw new ProxyError(
+      'bad_request',
+      `the body could not be decompressed: ${(error as Error).message}`,
+    );
+  } finally {
+    source.destroy();
+    decoder.destroy();
+  }
+}
+
+/**
+ * Reads a produce request's body as it streams in, decoding frames on the way: the limits are
+ * checked against decoded bytes before they accumulate, message bytes are reserved against the
+ * buffer bound chunk by chunk, and the whole body must be valid before anything is returned.
+ *
+ * @throws ProxyError `empty_body`, `truncated_frame` (400), `body_too_large`,
+ *   `message_too_large` (413), `buffer_full` (503).
+ */
+export async function readFramedBody(
+  body: ReadableStream<Uint8Array> | null,
+  headers: { get(name: string): string | null | undefined },
+  limits: BodyLimits,
+  reservation: Reservation,
+): Promise<FramedBody> {
+  const createDecoder = decoderFor(headers.get('content-encoding'));
+  const declared = Number(headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limits.maxBodyBytes)
+    throw tooLarge(limits.maxBodyBytes);
+  if (body === null)
+    throw new ProxyError('empty_body', 'the body is empty: send at least one frame');
+
+  const decoder = new FrameDecoder({ maxMessageBytes: limits.maxMessageBytes });
+  const messages: Uint8Array[] = [];
+  let bytes = 0;
+  let total = 0;
+  const stream = decoded(webChunks(body), createDecoder);
+  try {
+    for await (const chunk of stream) {
+      total += chunk.byteLength;
+      if (total > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
+      const completed = decoder.push(chunk);
+      let size = 0;
+      for (const message of completed) size += message.byteLength;
+      reservation.grow(size);
+      bytes += size;
+      for (const message of completed) messages.push(message);
+    }
+    decoder.end();
+  } catch (error) {
+    throw fromFramingError(error, limits);
+  } finally {
+    await stream.return(undefined);
+  }
+  if (total === 0) throw new ProxyError('empty_body', 'the body is empty: send at least one frame');
+  return { messages, bytes };
+}
+
+function fromFramingError(error: unknown, limits: BodyLimits): unknown {
+  if (error instanceof ProxyError) return error;
+  if (!(error instanceof FramingError)) {
+    // The client went away or the connection broke mid-upload: its fault, not the server's.
+    return new ProxyError(
+      'bad_request',
+      `the request body could not be read: ${String((error as Error).message ?? error)}`,
+    );
+  }
+  if (error.code === 'message_too_large') {
+    return new ProxyError(
+      'message_too_large',
+      `frame ${error.frameIndex} at byte offset ${error.offset} is larger than ${limits.maxMessageBytes} bytes (KAFKA_PROXY_MAX_MESSAGE_BYTES)`,
+    );
+  }
+  return new ProxyError(
+    'truncated_frame',
+    `the body ends inside frame ${error.frameIndex}, which starts at byte offset ${error.offset}`,
+  );
+}

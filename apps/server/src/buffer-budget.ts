@@ -1,0 +1,62 @@
+import { ProxyError } from './errors.js';
+
+/**
+ * Message bytes a request holds against the budget: grown while its body is decoded, handed to the
+ * flusher with the request, released once its batch settled (or it was rejected).
+ */
+export interface Reservation {
+  readonly bytes: number;
+  /** Adds `n` bytes; throws `buffer_full` (503) when the budget cannot take them. */
+  grow(n: number): void;
+  /** Gives every byte back; safe to call more than once. */
+  release(): void;
+}
+
+/**
+ * The bound on memory held by messages: being received, buffered, or in flight to Kafka. Bytes are
+ * reserved as a body is decoded, so many concurrent large uploads cannot exceed the bound either.
+ *
+ * @example
+ * const budget = new BufferBudget(256 * 1024 * 1024);
+ * const r = budget.reserve();
+ * r.grow(1024); // throws ProxyError('buffer_full') past the bound
+ * r.release();
+ */
+export class BufferBudget {
+  #used = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Bytes currently reserved. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** A new, empty reservation. */
+  reserve(): Reservation {
+    let held = 0;
+    let released = false;
+    return {
+      get bytes() {
+        return held;
+      },
+      grow: (n) => {
+        if (released) throw new Error('reservation already released');
+        if (this.#used + n > this.limit) {
+          throw new ProxyError(
+            'buffer_full',
+            'the proxy is holding as many bytes as it may (KAFKA_PROXY_MAX_BUFFERED_BYTES); retry later',
+          );
+        }
+        this.#used += n;
+        held += n;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#used -= held;
+        held = 0;
+      },
+    };
+  }
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { BufferBudget } from './buffer-budget.js';
+import { ProxyError } from './errors.js';
+import { Flusher, type FlusherOptions } from './flusher.js';
+import { FakeProducer } from './testing/fake-producer.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function setup(overrides: Partial<FlusherOptions> = {}) {
+  const producer = new FakeProducer();
+  const budget = new BufferBudget(1 << 20);
+  const flusher = new Flusher({
+    producer,
+    maxMessages: 100,
+    maxBytes: 1 << 20,
+    lingerMs: 5,
+    ...overrides,
+  });
+  const request = (topic: string, texts: string[]) => {
+    const messages = texts.map(enc);
+    const bytes = messages.reduce((n, m) => n + m.byteLength, 0);
+    const reservation = budget.reserve();
+    reservation.grow(bytes);
+    return flusher.enqueue({ topic, messages, bytes, reservation });
+  };
+  return { producer, budget, flusher, request };
+}
+
+describe('Flusher', () => {
+  it('batches concurrent requests into one send and reports each request its own offsets', async () => {
+    const { producer, request } = setup({ partitionCountTtlMs: 60_000 });
+    producer.partitions = 1;
+    const tickets = await Promise.all([
+      request('t', ['a', 'b']),
+      request('t', ['c']),
+      request('t', ['d', 'e', 'f']),
+    ]);
+    const deliveries = await Promise.all(tickets.map((t) => t.delivered));
+    expect(producer.sends).toHaveLength(1);
+    expect(deliveries.map((d) => d.baseOffset)).toEqual(['0', '2', '3']);
+    expect(producer.text('t').get(0)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('sends when the message count threshold is reached without waiting for the linger time', async () => {
+    const { producer, request } = setup({ maxMessages: 4, lingerMs: 60_000 });
+    const started = Date.now();
+    const [a, b] = await Promise.all([request('t', ['1', '2']), request('t', ['3', '4'])]);
+    await Promise.all([a.delivered, b.delivered]);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(producer.sends).toHaveLength(1);
+  });
+
+  it('sends when the byte threshold is reached', async () => {
+    const { producer, request } = setup({ maxBytes: 10, lingerMs: 60_000 });
+    const ticket = await request('t', ['0123456789']);
+    await ticket.delivered;
+    expect(producer.sends).toHaveLength(1);
+  });
+
+  it('sends after the linger time when no threshold is reached', async () => {
+    const { producer, request } = setup({ lingerMs: 30 });
+    const started = Date.now();
+    const ticket = await request('t', ['x']);
+    expect(producer.sends).toHaveLength(0);
+    await ticket.delivered;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    expect(producer.sends).toHaveLength(1);
+  });
+
+  it('never splits a request: one larger than the thresholds goes alone, whole, to one partition', async () => {
+    const { producer, request } = setup({ maxMessages: 3, lingerMs: 1 });
+    const big = Array.from({ length: 10 }, (_, i) => `m${i}`);
+    const [small, large] = await Promise.all([request('t', ['s']), request('t', big)]);
+    const [d1, d2] = await Promise.all([small.delivered, large.delivered]);
+    for (const send of producer.sends) {
+      for (const batch of send) expect([1, 10]).toContain(batch.messages.length);
+    }
+    expect(
+      producer
+        .text('t')
+        .get(d2.partition)
+        ?.slice(Number(d2.baseOffset), Number(d2.baseOffset) + 10),
+    ).toEqual(big);
+    expect(d1.partition).not.toBe(d2.partition);
+  });
+
+  it('spreads requests round-robin over the partitions, each request in request order', async () => {
+    const { producer, request } = setup();
+    const tickets = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => request('t', [`${i}a`, `${i}b`])),
+    );
+    const deliveries = await Promise.all(tickets.map((t) => t.delivered));
+    expect(new Set(deliveries.map((d) => d.partition))).toEqual(new Set([0, 1, 2]));
+    for (const [i, d] of deliveries.entries()) {
+      const log = producer.text('t').get(d.partition) ?? [];
+      expect(log.slice(Number(d.baseOffset), Number(d.baseOffset) + 2)).toEqual([`${i}a`, `${i}b`]);
+    }
+  });
+
+  it('keeps one send in flight and batches what arrives meanwhile', async () => {
+    const { producer, request } = setup({ lingerMs: 0 });
+    let open!: () => void;
+    producer.gate = new Promise((resolve) => (open = resolve));
+    const first = await request('t', ['1']);
+    await new Promise((r) => setTimeout(r, 5));
+    const later = await Promise.all([
+      request('t', ['2']),
+      request('t', ['3']),
+      request('t', ['4']),
+    ]);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(producer.sends).toHaveLength(1);
+    open();
+    await Promise.all([first.delivered, ...later.map((t) => t.delivered)]);
+    expect(producer.maxInFlight).toBe(1);
+    expect(producer.sends).toHaveLength(2);
+    expect(producer.sends[1]?.reduce((n, b) => n + b.messages.length, 0)).toBe(3);
+  });
+
+  it('rejects every request of a failed batch with the producer error and releases their bytes', async () => {
+    const { producer, request, budget } = setup();
+    producer.failWith = new ProxyError('kafka_unavailable', 'down');
+    const tickets = await Promise.all([request('t', ['a']), request('t', ['b'])]);
+    for (const t of tickets)
+      await expect(t.delivered).rejects.toMatchObject({
+        code: 'kafka_unavailable',
+        retriable: true,
+      });
+    expect(budget.used).toBe(0);
+  });
+
+  it('withdraws a request that was not sent yet, so it is never produced', async () => {
+    const { producer, request, budget } = setup({ lingerMs: 50 });
+    const ticket = await request('t', ['gone']);
+    expect(ticket.withdraw()).toBe(true);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(producer.sends).toHaveLength(0);
+    expect(budget.used).toBe(0);
+  });
+
+  it('cannot withdraw a request already in flight', async () => {
+    const { producer, request } = setup({ lingerMs: 0 });
+    let open!: () => void;
+    producer.gate = new Promise((resolve) => (open = resolve));
+    const ticket = await request('t', ['x']);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(ticket.withdraw()).toBe(false);
+    open();
+    await ticket.delivered;
+  });
+
+  it('flushes everything on close and refuses requests afterwards', async () => {
+    const { producer, request, flusher } = setup({ lingerMs: 60_000 });
+    const tickets = await Promise.all([request('t', ['a']), request('u', ['b'])]);
+    await flusher.close();
+    expect(producer.sends.flat().reduce((n, b) => n + b.messages.length, 0)).toBe(2);
+    await Promise.all(tickets.map((t) => t.delivered));
+    await expect(request('t', ['late'])).rejects.toMatchObject({ code: 'shutting_down' });
+  });
+
+  it('fails with kafka_unavailable when the partition count cannot be read', async () => {
+    const { producer, request } = setup();
+    producer.partitionCount = () =>
+      Promise.reject(new ProxyError('kafka_unavailable', 'no metadata'));
+    await expect(request('t', ['a'])).rejects.toMatchObject({ code: 'kafka_unavailable' });
+  });
+});
+
+describe('Flusher.expedite', () => {
+  it('sends buffered requests at once instead of waiting for the linger time', async () => {
+    const { producer, request, flusher } = setup({ lingerMs: 60_000 });
+    const ticket = await request('t', ['now']);
+    expect(producer.sends).toHaveLength(0);
+    flusher.expedite();
+    await ticket.delivered;
+    const later = await request('t', ['also now']);
+    await later.delivered;
+    expect(producer.sends).toHaveLength(2);
+  });
+});

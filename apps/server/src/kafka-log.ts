@@ -1,0 +1,51 @@
+import kafkajs from 'kafkajs';
+import type { logCreator } from 'kafkajs';
+import type { Logger } from 'pino';
+
+const { logLevel } = kafkajs;
+
+/**
+ * Bridges kafkajs's logs into pino as `{ component: 'kafkajs', namespace, ... }` lines at the
+ * matching level, so the server writes one log stream in one format.
+ *
+ * @example
+ * new Kafka({ brokers, logCreator: pinoLogCreator(logger) });
+ */
+export function pinoLogCreator(logger: Logger): logCreator {
+  const child = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, ...extra } = log;
+      const fields = { namespace, ...extra };
+      switch (level) {
+        case logLevel.ERROR:
+          child.error(fields, message);
+          break;
+        case logLevel.WARN:
+          child.warn(fields, message);
+          break;
+        case logLevel.INFO:
+          child.info(fields, message);
+          break;
+        default:
+          child.debug(fields, message);
+      }
+    };
+}
+
+/** The kafkajs log level that lets through what pino's level would print. */
+export function kafkaLogLevel(pinoLevel: string): number {
+  switch (pinoLevel) {
+    case 'trace':
+    case 'debug':
+      return logLevel.DEBUG;
+    case 'info':
+      return logLevel.INFO;
+    case 'warn':
+      return logLevel.WARN;
+    case 'silent':
+      return logLevel.NOTHING;
+    default:
+      return logLevel.ERROR;
+  }
+}

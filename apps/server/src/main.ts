@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// The kafka-proxy entry point: wiring only. Exit codes: 0 clean shutdown, 1 failure or a shutdown
+// that ran out of time, 2 invalid configuration, 130 forced by a second signal.
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, usage, wantsHelp } from './config.js';
+import { createKafkaProducer } from './kafka-producer.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+import { FileTopicStore } from './topic-store.js';
+
+const argv = process.argv.slice(2);
+if (wantsHelp(argv)) {
+  process.stdout.write(usage());
+  process.exit(0);
+}
+let config;
+try {
+  config = loadConfig(process.env, argv);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`kafka-proxy: ${error.message}\n`);
+  process.exit(2);
+}
+const logger = createLogger(config.logLevel);
+for (const warning of config.warnings) logger.warn(warning);
+if (config.generatedToken !== undefined) {
+  // Development only: the operator needs the token to send anything.
+  process.stderr.write(`kafka-proxy: development token: ${config.generatedToken}\n`);
+}
+
+try {
+  const topicStore = new FileTopicStore(config.topic);
+  await topicStore.start();
+  const producer = createKafkaProducer({
+    kafka: config.kafka,
+    logger,
+    logLevel: config.logLevel,
+    requestTimeoutMs: config.ackTimeoutMs,
+  });
+  await producer.connect();
+  const proxy = createApp({ config, producer, topicStore, logger });
+  const server = await startServer({ proxy, config, logger, producer, topicStore });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      server.forceClose();
+      process.exit(130);
+    }
+    logger.info({ signal }, 'signal received');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
+      server.forceClose();
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    server.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`kafka-proxy: ${error.message}\n`);
+    process.exit(2);
+  }
+  logger.fatal({ err: error }, 'could not start');
+  process.exit(1);
+}

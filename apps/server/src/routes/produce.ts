@@ -1,0 +1,132 @@
+import type { Context, Hono } from 'hono';
+import { readFramedBody } from '../body.js';
+import type { AppEnv, ServerContext } from '../context.js';
+import { ProxyError } from '../errors.js';
+import type { Delivery, Ticket } from '../flusher.js';
+import { prefersJson } from '../negotiate.js';
+import { assertTopicName } from '../topic-name.js';
+import { checkContentType } from '../body.js';
+import { authenticate } from './auth-middleware.js';
+
+/** Rejects with `ack_timeout` after `ms`, running `onTimeout` first. */
+async function within<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        onTimeout();
+        reject(
+          new ProxyError(
+            'ack_timeout',
+            `Kafka did not acknowledge the messages within ${ms} ms (KAFKA_PROXY_ACK_TIMEOUT); retry later`,
+          ),
+        );
+      },
+      Math.max(0, ms),
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function ackMode(c: Context<AppEnv>, ctx: ServerContext): 'durable' | 'buffered' {
+  const header = c.req.header('x-kafka-proxy-ack')?.trim().toLowerCase();
+  if (header === undefined || header === '') return ctx.config.ackMode;
+  if (header === 'durable' || header === 'buffered') return header;
+  throw new ProxyError('bad_request', 'x-kafka-proxy-ack must be durable or buffered');
+}
+
+async function produce(c: Context<AppEnv>, ctx: ServerContext, topic: string): Promise<Response> {
+  const { config, flusher, metrics } = ctx;
+  const started = Date.now();
+  ctx.auth.authorize(c.get('principal'), topic);
+  checkContentType(c.req.header('content-type'));
+  const mode = ackMode(c, ctx);
+  c.set('logFields', { ...c.get('logFields'), topic, ack: mode });
+  if (ctx.lifecycle.shuttingDown)
+    throw new ProxyError('shutting_down', 'the proxy is shutting down');
+  if (!ctx.producer.isReady())
+    throw new ProxyError('kafka_unavailable', 'Kafka is not reachable; retry later');
+
+  const reservation = ctx.budget.reserve();
+  let ticket: Ticket | undefined;
+  try {
+    const body = await readFramedBody(
+      c.req.raw.body,
+      c.req.raw.headers,
+      config.limits,
+      reservation,
+    );
+    ctx.metrics.reservedBytes.set(ctx.budget.used);
+    const remaining = (): number => config.ackTimeoutMs - (Date.now() - started);
+    const enqueued = flusher.enqueue({
+      topic,
+      messages: body.messages,
+      bytes: body.bytes,
+      reservation,
+    });
+    // If Kafka cannot even tell the partition count in time, the request must not be queued later.
+    ticket = await within(enqueued, remaining(), () => {
+      enqueued
+        .then(
+          (late) => late.withdraw(),
+          () => undefined,
+        )
+        .catch(() => undefined);
+    });
+    const count = body.messages.length;
+    metrics.messagesIn.inc({ topic }, count);
+    metrics.bytesIn.inc({ topic }, body.bytes);
+    c.set('logFields', {
+      ...c.get('logFields'),
+      messages: count,
+      bytes: body.bytes,
+      partition: ticket.partition,
+    });
+
+    let delivery: Delivery | undefined;
+    if (mode === 'durable') {
+      const pending = ticket;
+      delivery = await within(pending.delivered, remaining(), () => pending.withdraw());
+      c.set('logFields', { ...c.get('logFields'), baseOffset: delivery.baseOffset });
+    }
+    const status = mode === 'durable' ? 200 : 202;
+    if (prefersJson(c.req.header('accept'))) {
+      return c.json(
+        {
+          topic,
+          count,
+          bytes: body.bytes,
+          ack: mode,
+          ...(delivery === undefined
+            ? {}
+            : { partition: delivery.partition, baseOffset: delivery.baseOffset }),
+        },
+        status,
+      );
+    }
+    return c.text(`${count} messages received`, status);
+  } catch (error) {
+    // Until the flusher owns the request, its bytes are ours to give back.
+    if (ticket === undefined) reservation.release();
+    ctx.metrics.reservedBytes.set(ctx.budget.used);
+    throw error;
+  }
+}
+
+/**
+ * `POST /` (the current default topic, read when the request arrives) and
+ * `POST /topics/{topic}`: decode the body's frames and produce them, all or nothing.
+ */
+export function registerProduceRoutes(app: Hono<AppEnv>, ctx: ServerContext): void {
+  app.post('/', authenticate(ctx, '/'), (c) => {
+    const topic = ctx.topicStore.current();
+    return produce(c, ctx, topic);
+  });
+  app.post('/topics/:topic', authenticate(ctx, '/topics/{topic}'), (c) =>
+    produce(c, ctx, assertTopicName(c.req.param('topic'))),
+  );
+}

@@ -1,0 +1,31 @@
+import type { Hono } from 'hono';
+import type { AppEnv, ServerContext } from '../context.js';
+import { ProxyError } from '../errors.js';
+import { assertTopicName } from '../topic-name.js';
+import { authenticate } from './auth-middleware.js';
+
+/** `GET /topic` (the current default topic) and `POST /topic/{topic}` (change it, persistently). */
+export function registerTopicRoutes(app: Hono<AppEnv>, ctx: ServerContext): void {
+  app.get('/topic', authenticate(ctx, '/topic'), (c) =>
+    c.json({ topic: ctx.topicStore.current() }),
+  );
+
+  app.post('/topic/:topic', authenticate(ctx, '/topic/{topic}'), async (c) => {
+    const topic = assertTopicName(c.req.param('topic'));
+    ctx.auth.authorize(c.get('principal'), topic);
+    const previous = ctx.topicStore.current();
+    try {
+      await ctx.topicStore.set(topic);
+    } catch (error) {
+      throw new ProxyError(
+        'topic_store_failed',
+        `the default topic could not be saved, it is still "${ctx.topicStore.current()}"`,
+        {
+          cause: error,
+        },
+      );
+    }
+    c.get('logger').info({ previous, topic }, 'default topic changed');
+    return c.text(`Topic changed to ${topic}`, 200);
+  });
+}

@@ -1,0 +1,89 @@
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import type { Logger } from 'pino';
+import type { ProxyApp } from './app.js';
+import type { Config } from './config.js';
+import type { Producer } from './producer.js';
+import type { TopicStore } from './topic-store.js';
+
+/** A listening server and its graceful shutdown. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly port: number;
+  /**
+   * SPEC §4's graceful shutdown: readiness 503, stop accepting connections, let in-flight requests
+   * finish, flush the buffer, disconnect the producer. Resolves when all of that is done.
+   */
+  shutdown(): Promise<void>;
+  /** Drops every connection now (the second signal, or a shutdown that ran out of time). */
+  forceClose(): void;
+}
+
+/** What {@link startServer} serves and shuts down. */
+export interface ServerParts {
+  proxy: ProxyApp;
+  config: Config;
+  logger: Logger;
+  producer: Producer;
+  topicStore: TopicStore;
+}
+
+/**
+ * Listens on the configured address, over HTTPS when a certificate and key are configured.
+ *
+ * @example
+ * const server = await startServer({ proxy, config, logger, producer, topicStore });
+ * process.once('SIGTERM', () => void server.shutdown());
+ */
+export async function startServer(parts: ServerParts): Promise<RunningServer> {
+  const { proxy, config, logger, producer, topicStore } = parts;
+  const { host, port, tlsCert, tlsKey } = config.http;
+  const tls = tlsCert !== undefined && tlsKey !== undefined;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({
+      fetch: proxy.app.fetch,
+      port,
+      ...(host === undefined ? {} : { hostname: host }),
+      ...(tls
+        ? { createServer: createHttpsServer, serverOptions: { cert: tlsCert, key: tlsKey } }
+        : {}),
+    }) as Server;
+    s.once('listening', () => resolve(s));
+    s.once('error', reject);
+  });
+  // Longer than the idle timeouts of common load balancers and ingresses (60 s), so they never
+  // send a request on a connection the server is closing at that very moment.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  const address = server.address() as AddressInfo;
+  const shownHost = host ?? '127.0.0.1';
+  const url = `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+  logger.info({ url, tls }, 'listening');
+
+  let shuttingDown: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    shutdown() {
+      shuttingDown ??= (async () => {
+        logger.info('shutting down: refusing new connections, finishing requests');
+        proxy.beginShutdown();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await closed;
+        logger.info('connections closed; flushing the buffer');
+        await proxy.drain();
+        await producer.disconnect();
+        await topicStore.close();
+        logger.info('shutdown complete');
+      })();
+      return shuttingDown;
+    },
+    forceClose() {
+      server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { ProduceBatch, ProduceResult, Producer } from '../producer.js';
+
+/**
+ * An in-memory {@link Producer} for unit tests: keeps a log per topic-partition, and can be told to
+ * fail, hang, or wait for a go-ahead before acknowledging.
+ */
+export class FakeProducer implements Producer {
+  readonly sends: ProduceBatch[][] = [];
+  readonly logs = new Map<string, Uint8Array[]>();
+  partitions = 3;
+  ready = true;
+  /** When set, `send` rejects with it. */
+  failWith: Error | undefined;
+  /** When set, `send` waits for it before acknowledging (to hold a batch in flight). */
+  gate: Promise<void> | undefined;
+  inFlight = 0;
+  maxInFlight = 0;
+
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async send(batches: readonly ProduceBatch[]): Promise<ProduceResult[]> {
+    this.sends.push([...batches]);
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await this.gate;
+      await Promise.resolve();
+      if (this.failWith !== undefined) throw this.failWith;
+      return batches.map((batch) => {
+        const key = `${batch.topic}/${batch.partition}`;
+        const log = this.logs.get(key) ?? [];
+        this.logs.set(key, log);
+        const baseOffset = String(log.length);
+        log.push(...batch.messages);
+        return { topic: batch.topic, partition: batch.partition, baseOffset };
+      });
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  partitionCount(): Promise<number> {
+    return Promise.resolve(this.partitions);
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  disconnect(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Every message held for `topic`, as text, by partition. */
+  text(topic: string): Map<number, string[]> {
+    const out = new Map<number, string[]>();
+    for (const [key, log] of this.logs) {
+      const [t, p] = key.split('/');
+      if (t === topic)
+        out.set(
+          Number(p),
+          log.map((m) => Buffer.from(m).toString()),
+        );
+    }
+    return out;
+  }
+}

@@ -1,0 +1,105 @@
+// Read-back helpers on top of @kproxy/testkit. testkit's readMessages stops at a count; these read
+// a topic to its end, which is what "Kafka holds none of the rejected messages" needs.
+import { randomUUID } from 'node:crypto';
+import { createTopic as createTestTopic, kafka, kafkaBrokers } from '@kproxy/testkit';
+
+export { uniqueTopic } from '@kproxy/testkit';
+
+/** Bootstrap servers of the test run's broker. */
+export const brokers = (): string[] => kafkaBrokers();
+
+/** Creates `topic` with `partitions` partitions (on `bootstrap`, default the run's broker). */
+export async function createTopic(
+  topic: string,
+  partitions = 1,
+  bootstrap?: string[],
+): Promise<string> {
+  return createTestTopic(topic, {
+    partitions,
+    ...(bootstrap === undefined ? {} : { brokers: bootstrap }),
+  });
+}
+
+const client = (bootstrap?: string[]) =>
+  kafka(bootstrap === undefined ? {} : { brokers: bootstrap });
+
+/** How many records `topic` holds (sum of its partitions' high watermarks; nothing is deleted). */
+export async function messageCount(topic: string, bootstrap?: string[]): Promise<number> {
+  const admin = client(bootstrap).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, o) => n + Number(o.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** One record read back from Kafka. */
+export interface Record {
+  partition: number;
+  offset: bigint;
+  value: Buffer;
+}
+
+/**
+ * Every record of `topic` up to its current end, partition by partition in offset order. Reads
+ * until each partition's high watermark (taken first), so the result is complete, not a sample.
+ */
+export async function readAll(topic: string, bootstrap?: string[]): Promise<Record[]> {
+  const kafkaClient = client(bootstrap);
+  const admin = kafkaClient.admin();
+  await admin.connect();
+  const ends = new Map<number, bigint>();
+  try {
+    for (const { partition, high } of await admin.fetchTopicOffsets(topic))
+      ends.set(partition, BigInt(high));
+  } finally {
+    await admin.disconnect();
+  }
+  const records: Record[] = [];
+  const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
+  if (pending.size === 0) return records;
+  const consumer = kafkaClient.consumer({
+    groupId: `reader-${randomUUID()}`,
+    maxWaitTimeInMs: 100,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}`)), 60_000);
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) {
+              const offset = BigInt(m.offset);
+              const end = ends.get(batch.partition) ?? 0n;
+              if (offset < end)
+                records.push({
+                  partition: batch.partition,
+                  offset,
+                  value: m.value ?? Buffer.alloc(0),
+                });
+              if (offset >= end - 1n) pending.delete(batch.partition);
+            }
+            if (pending.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+            await Promise.resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records.sort(
+    (a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0),
+  );
+}
+
+/** The values of `records` as text. */
+export const texts = (records: readonly Record[]): string[] =>
+  records.map((r) => r.value.toString());
