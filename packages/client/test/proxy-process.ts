@@ -6,10 +6,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
-const SERVER_MAIN = fileURLToPath(new URL('../../../apps/server/dist/main.js', import.meta.url));
+// The server's entry point, next to the module its package exports (a devDependency, so turbo
+// builds it before these tests run).
+const SERVER_MAIN = join(
+  dirname(createRequire(import.meta.url).resolve('@kproxy/server')),
+  'main.js',
+);
 
 export interface ProxyProcess {
   url: string;
