@@ -71,6 +71,17 @@ export function isRetriableStatus(status: number, fromProxy: boolean): boolean {
   return (status === 502 || status === 504) && !fromProxy;
 }
 
+/**
+ * Type guard for {@link KafkaProxyError}, handy in `catch` clauses and promise rejections.
+ *
+ * @example
+ * ```ts
+ * const result = await client.send('x').catch((err: unknown) => {
+ *   if (isKafkaProxyError(err) && err.retriable) return undefined; // try again later
+ *   throw err;
+ * });
+ * ```
+ */
 export function isKafkaProxyError(err: unknown): err is KafkaProxyError {
   return err instanceof KafkaProxyError;
 }

@@ -50,6 +50,20 @@ export interface ClientHooks {
   onFailure?: (event: FailureEvent) => void;
 }
 
+/**
+ * Options of {@link KafkaProxyClient}; only `url` and `token` are required.
+ *
+ * @example
+ * ```ts
+ * const options: KafkaProxyClientOptions = {
+ *   url: 'https://kafka.example.com',
+ *   token: 'secret',
+ *   batch: { maxMessages: 500, lingerMs: 20 },
+ *   retry: { attempts: 10, maxElapsedMs: 60_000 },
+ *   compression: 'gzip',
+ * };
+ * ```
+ */
 export interface KafkaProxyClientOptions {
   /** Base URL of the proxy, e.g. `https://kafka.example.com` (a path prefix is kept). */
   url: string | URL;
@@ -76,6 +90,15 @@ export interface KafkaProxyClientOptions {
   hooks?: ClientHooks;
 }
 
+/**
+ * The defaults of {@link KafkaProxyClientOptions}, for tools that want to show or derive from them.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULTS } from '@kproxy/client';
+ * console.log(`batches of up to ${DEFAULTS.maxMessages} messages`);
+ * ```
+ */
 export const DEFAULTS = Object.freeze({
   maxMessages: 1000,
   maxBytes: 1024 * 1024,

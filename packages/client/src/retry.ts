@@ -4,6 +4,12 @@ import type { RetryOptions } from './options.js';
 /**
  * Parses a `Retry-After` header: delay-seconds or an HTTP date. Returns milliseconds from `now`,
  * or undefined when the header is absent or unreadable.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter('2'); // 2000
+ * parseRetryAfter('Wed, 25 Nov 2026 08:00:03 GMT', Date.parse('Wed, 25 Nov 2026 08:00:00 GMT')); // 3000
+ * ```
  */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
