@@ -3,7 +3,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
+      {
+        extends: true,
+        // Generous: these tests use real sockets and child processes on a machine that may be busy.
+        test: { name: 'unit', include: ['src/**/*.test.ts'], testTimeout: 30_000 },
+      },
       {
         extends: true,
         test: {

@@ -1,1 +1,20 @@
-export {};
+export { KafkaProxyClient, type SendOptions, type HealthStatus } from './client.js';
+export type { SendResult } from './batch.js';
+export {
+  KafkaProxyError,
+  isKafkaProxyError,
+  type KafkaProxyErrorCode,
+  type LocalErrorCode,
+} from './errors.js';
+export type { Message } from './message.js';
+export {
+  DEFAULTS,
+  type KafkaProxyClientOptions,
+  type BatchOptions,
+  type RetryOptions,
+  type ClientHooks,
+  type BatchSentEvent,
+  type RetryEvent,
+  type FailureEvent,
+} from './options.js';
+export { parseRetryAfter } from './retry.js';

@@ -1,0 +1,56 @@
+import { encodeFrame } from '@kproxy/framing';
+import { Command } from 'commander';
+import { writeAll, type CliIO } from '../io.js';
+import { integer } from '../parse.js';
+import { openInput } from '../sources.js';
+
+export function frameCommand(io: CliIO): Command {
+  return new Command('frame')
+    .description('turn lines (stdin or files) into a framed body on stdout, one frame per line')
+    .argument('[files...]', 'input files (default: stdin)')
+    .option('--per-file', 'each file is one frame')
+    .option('--skip-empty', 'do not frame empty lines')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ printf 'hello\\nworld\\n' | kproxy frame > body.bin
+  $ curl -H "x-kafka-proxy-token: $KPROXY_TOKEN" -H 'content-type: application/octet-stream' \\
+      --data-binary @body.bin "$KPROXY_URL/topics/events"`,
+    )
+    .action(async (files: string[], flags: { perFile?: boolean; skipEmpty?: boolean }) => {
+      const input = await openInput(
+        files,
+        flags.perFile ? 'per-file' : 'lines',
+        io,
+        () => undefined,
+      );
+      for await (const message of input.messages) {
+        if (flags.skipEmpty === true && message.length === 0) continue;
+        await writeAll(io.stdout, encodeFrame(message));
+      }
+    });
+}
+
+export function unframeCommand(io: CliIO): Command {
+  return new Command('unframe')
+    .description('turn a framed body (stdin or files) into lines on stdout, one line per frame')
+    .argument('[files...]', 'input files (default: stdin)')
+    .option('--max-message-bytes <n>', 'reject frames longer than this', integer)
+    .addHelpText(
+      'after',
+      `
+Note: a message that contains a newline spans several output lines.
+
+Example:
+  $ kproxy unframe < body.bin`,
+    )
+    .action(async (files: string[], flags: { maxMessageBytes?: number }) => {
+      const input = await openInput(files, 'framed', io, () => undefined, flags.maxMessageBytes);
+      const newline = new Uint8Array([0x0a]);
+      for await (const message of input.messages) {
+        await writeAll(io.stdout, message);
+        await writeAll(io.stdout, newline);
+      }
+    });
+}

@@ -1,0 +1,153 @@
+// Same helper as packages/client/test/proxy-process.ts.
+// Runs the real kafka-proxy server (apps/server, built) as a child process, the way an operator
+// runs it, for the integration tests. Also a "flaky ingress" that can stand in front of it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+// The server's entry point, next to the module its package exports (a devDependency, so turbo
+// builds it before these tests run).
+const SERVER_MAIN = join(
+  dirname(createRequire(import.meta.url).resolve('@kproxy/server')),
+  'main.js',
+);
+
+export interface ProxyProcess {
+  url: string;
+  token: string;
+  port: number;
+  child: ChildProcess;
+  logs: string[];
+  /** Sends `signal` (SIGTERM: graceful; SIGKILL: a crash) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Produce requests answered with `status` so far, from the server's `/metrics`. */
+  produceRequests(status?: number): Promise<number>;
+}
+
+export interface ProxyOptions {
+  brokers: string[];
+  token?: string;
+  port?: number;
+  /** Topic cache file; default: a new one in a temporary directory. */
+  topicCache?: string;
+  env?: Record<string, string>;
+}
+
+export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
+  const token = options.token ?? 'integration-token';
+  const topicCache =
+    options.topicCache ?? join(await mkdtemp(join(tmpdir(), 'kproxy-cache-')), 'topic');
+  const child = spawn(process.execPath, [SERVER_MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      KAFKA_PROXY_HOST: '127.0.0.1',
+      KAFKA_PROXY_PORT: String(options.port ?? 0),
+      KAFKA_PROXY_TOKEN: token,
+      KAFKA_PROXY_KAFKA_SERVER: options.brokers.join(','),
+      KAFKA_FLUSHER_TOPIC_CACHE: topicCache,
+      KAFKA_PROXY_TOPIC: 'kproxy-default',
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        logs.push(line);
+        const match = /"url":"([^"]+)"/.exec(line);
+        if (match?.[1] !== undefined && line.includes('"listening"')) resolve(match[1]);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+    void exited.then((code) =>
+      reject(new Error(`kafka-proxy exited with ${code} before listening:\n${logs.join('\n')}`)),
+    );
+  });
+  const base = url.replace(/\/$/, '');
+  return {
+    url: base,
+    token,
+    port: Number(new URL(base).port),
+    child,
+    logs,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    async produceRequests(status = 200) {
+      const res = await fetch(`${base}/metrics`, { headers: { 'x-kafka-proxy-token': token } });
+      const text = await res.text();
+      let total = 0;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith('kafka_proxy_http_requests_total{')) continue;
+        const labels = line.slice(0, line.lastIndexOf(' '));
+        const produce = /route="\/(topics\/\{topic\})?"/.test(labels);
+        if (produce && labels.includes(`status="${status}"`)) {
+          total += Number(line.slice(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return total;
+    },
+  };
+}
+
+export interface FlakyIngress {
+  url: string;
+  /** Answers for the next requests, before forwarding resumes. */
+  failures: { status: number; headers?: Record<string, string>; body?: string }[];
+  /** When each request arrived (ms since epoch). */
+  arrivals: number[];
+  close(): Promise<void>;
+}
+
+/** An HTTP hop in front of `target` that answers scripted failures, then forwards requests. */
+export async function startFlakyIngress(target: string): Promise<FlakyIngress> {
+  const to = new URL(target);
+  const ingress: FlakyIngress = {
+    url: '',
+    failures: [],
+    arrivals: [],
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  const forward = (req: IncomingMessage, res: ServerResponse): void => {
+    ingress.arrivals.push(Date.now());
+    const failure = ingress.failures.shift();
+    if (failure) {
+      req.resume();
+      res.writeHead(failure.status, failure.headers ?? {});
+      res.end(failure.body ?? '');
+      return;
+    }
+    const upstream = request(
+      { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  };
+  const server = createServer(forward);
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  ingress.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return ingress;
+}

@@ -1,0 +1,202 @@
+import { Agent, request } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acceptedTexts, startFakeProxy, type FakeProxy } from '../test/fake-proxy.js';
+import { KafkaProxyClient } from './client.js';
+import type { BatchSentEvent, KafkaProxyClientOptions } from './options.js';
+
+let fake: FakeProxy;
+let client: KafkaProxyClient | undefined;
+beforeEach(async () => {
+  fake = await startFakeProxy();
+});
+afterEach(async () => {
+  await client?.close();
+  client = undefined;
+  await fake.close();
+});
+
+const open = (extra: Partial<KafkaProxyClientOptions> = {}) =>
+  (client = new KafkaProxyClient({ url: fake.url, token: 'secret', ...extra }));
+
+describe('close', () => {
+  it('flushes queued messages before it resolves', async () => {
+    const c = open({ batch: { lingerMs: 60_000 } });
+    const sends = ['one', 'two', 'three'].map((m) => c.send(m, { topic: 'late' }));
+    await c.close();
+    expect(acceptedTexts(fake)).toEqual(['one', 'two', 'three']);
+    await expect(Promise.all(sends)).resolves.toHaveLength(3);
+  });
+
+  it('refuses sends once closing, with client_closed', async () => {
+    const c = open();
+    const closing = c.close();
+    await expect(c.send('late')).rejects.toMatchObject({ code: 'client_closed' });
+    await expect(c.sendBatch(['late'])).rejects.toMatchObject({ code: 'client_closed' });
+    await closing;
+    await expect(c.getTopic()).rejects.toMatchObject({ code: 'client_closed' });
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('leaves a dispatcher it was given open', async () => {
+    const agent = new Agent();
+    const c = open({ dispatcher: agent });
+    await c.send('x');
+    await c.close();
+    const res = await request(`${fake.url}/healthz`, { dispatcher: agent });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    await agent.close();
+  });
+
+  it('flush() sends lingering batches and waits for them', async () => {
+    const c = open({ batch: { lingerMs: 60_000 } });
+    const sent = c.send('now');
+    await c.flush();
+    expect(acceptedTexts(fake)).toEqual(['now']);
+    await sent;
+  });
+});
+
+describe('cancellation', () => {
+  it('takes an aborted send out of its batch before it is sent', async () => {
+    const c = open({ batch: { lingerMs: 50 } });
+    const controller = new AbortController();
+    const kept = c.send('kept');
+    const dropped = c.send('dropped', { signal: controller.signal });
+    controller.abort();
+    await expect(dropped).rejects.toMatchObject({ code: 'aborted' });
+    await kept;
+    expect(acceptedTexts(fake)).toEqual(['kept']);
+  });
+
+  it('shares one listener among all sends on the same signal', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    const controller = new AbortController();
+    const c = open({ batch: { maxMessages: 10 }, maxInFlight: 1 });
+    for (let round = 0; round < 20; round++) {
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          c.send(`${round}.${i}`, { signal: controller.signal }),
+        ),
+      );
+    }
+    const late = c.send('late', { signal: controller.signal });
+    controller.abort();
+    await expect(late).rejects.toMatchObject({ code: 'aborted' });
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => w.includes('listeners'))).toEqual([]);
+    expect(acceptedTexts(fake)).toHaveLength(600);
+  });
+
+  it('rejects at once when the signal is already aborted', async () => {
+    const c = open();
+    await expect(c.send('x', { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'aborted',
+    });
+    await c.flush();
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('cancels a sendBatch waiting to retry', async () => {
+    fake.script.push({
+      status: 503,
+      headers: { 'content-type': 'application/json', 'retry-after': '10' },
+      body: '{"error":"kafka_unavailable","message":"down"}',
+    });
+    const c = open();
+    const controller = new AbortController();
+    const started = Date.now();
+    const sending = c.sendBatch(['a', 'b'], { signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expect(sending).rejects.toMatchObject({ code: 'aborted', attempts: 1 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(fake.accepted).toHaveLength(0);
+  });
+
+  it('the client signal rejects everything pending and closes the client', async () => {
+    const controller = new AbortController();
+    const c = open({ signal: controller.signal, batch: { lingerMs: 60_000 } });
+    const pending = c.send('never');
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'aborted' });
+    await expect(c.send('after')).rejects.toMatchObject({ code: 'client_closed' });
+    expect(fake.accepted).toHaveLength(0);
+  });
+});
+
+describe('default topic, health, compression, hooks', () => {
+  it('getTopic and setTopic read and change the server default topic', async () => {
+    const c = open();
+    expect(await c.getTopic()).toBe('default-topic');
+    await c.setTopic('next-topic');
+    expect(await c.getTopic()).toBe('next-topic');
+    expect(fake.defaultTopic).toBe('next-topic');
+    await expect(c.setTopic('bad/topic')).rejects.toMatchObject({ code: 'invalid_topic' });
+  });
+
+  it('setTopic sends messages queued for the default topic first', async () => {
+    const c = open({ batch: { lingerMs: 60_000 } });
+    const before = c.send('before');
+    await c.setTopic('next-topic');
+    await expect(before).resolves.toMatchObject({ topic: 'default-topic' });
+    expect(fake.accepted[0]!.topic).toBe('default-topic');
+  });
+
+  it('setTopic waits for default-topic batches already in flight', async () => {
+    fake.delayMs = 300;
+    const c = open({ batch: { lingerMs: 0 } });
+    const before = c.send('in flight');
+    await new Promise((r) => setTimeout(r, 50));
+    await c.setTopic('next-topic');
+    await expect(before).resolves.toMatchObject({ topic: 'default-topic' });
+    const produce = fake.requests.find((r) => r.path === '/')!;
+    const change = fake.requests.find((r) => r.path === '/topic/next-topic')!;
+    expect(change.at - produce.at).toBeGreaterThanOrEqual(290);
+  });
+
+  it('health reports liveness and readiness with the reason', async () => {
+    const c = open();
+    expect(await c.health()).toEqual({ live: true, ready: true });
+    fake.ready = false;
+    expect(await c.health()).toEqual({
+      live: true,
+      ready: false,
+      reason: '503 not_ready: Kafka is unreachable',
+    });
+  });
+
+  it('gzips request bodies when asked', async () => {
+    const c = open({ compression: 'gzip' });
+    const text = 'compress me '.repeat(200);
+    await c.send(text, { topic: 'z' });
+    const req = fake.accepted[0]!;
+    expect(req.headers['content-encoding']).toBe('gzip');
+    expect(req.bodyBytes).toBeLessThan(text.length / 4);
+    expect(acceptedTexts(fake)).toEqual([text]);
+  });
+
+  it('asks for buffered acknowledgement when configured', async () => {
+    const c = open({ ack: 'buffered' });
+    await c.send('x');
+    expect(fake.accepted[0]!.headers['x-kafka-proxy-ack']).toBe('buffered');
+  });
+
+  it('reports sent batches to hooks and survives a throwing hook', async () => {
+    const events: BatchSentEvent[] = [];
+    const c = open({
+      hooks: {
+        onBatchSent: (e) => {
+          events.push(e);
+          throw new Error('broken metrics');
+        },
+      },
+    });
+    await Promise.all([c.send('ab', { topic: 'h' }), c.send('cde', { topic: 'h' })]);
+    expect(events).toMatchObject([
+      { topic: 'h', messages: 2, bytes: 4 + 2 + 4 + 3, status: 200, attempts: 1 },
+    ]);
+  });
+});
