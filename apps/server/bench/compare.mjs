@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, URL, performance, setInterval, clearInterval */
+/* global process, console, URL, performance, setInterval, clearInterval, Buffer */
 // The proxy next to a direct kafkajs producer: the same request batches, the same concurrency, the
 // same broker. `pnpm bench` (scripts/bench.sh) builds the server, starts a broker and runs this.
 //
