@@ -8,6 +8,10 @@ const { logLevel } = kafkajs;
  * Bridges kafkajs's logs into pino as `{ component: 'kafkajs', namespace, ... }` lines at the
  * matching level, so the server writes one log stream in one format.
  *
+ * One exception: kafkajs logs every error response of a broker at error level, also those it
+ * retries and recovers from (a topic being auto-created, a coordinator still loading, a leader
+ * moving). Those become warnings; a failure that reaches a request is logged by the proxy itself.
+ *
  * @example
  * new Kafka({ brokers, logCreator: pinoLogCreator(logger) });
  */
@@ -17,7 +21,7 @@ export function pinoLogCreator(logger: Logger): logCreator {
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, ...extra } = log;
       const fields = { namespace, ...extra };
-      switch (level) {
+      switch (isBrokerErrorResponse(namespace, message) ? logLevel.WARN : level) {
         case logLevel.ERROR:
           child.error(fields, message);
           break;
@@ -31,6 +35,10 @@ export function pinoLogCreator(logger: Logger): logCreator {
           child.debug(fields, message);
       }
     };
+}
+
+function isBrokerErrorResponse(namespace: string, message: string): boolean {
+  return namespace === 'Connection' && message.startsWith('Response ');
 }
 
 /** The kafkajs log level that lets through what pino's level would print. */

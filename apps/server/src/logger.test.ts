@@ -32,7 +32,7 @@ describe('logging', () => {
     expect(lines[0]?.headers).toMatchObject({ accept: '*/*' });
   });
 
-  it('bridges kafkajs log entries into pino at the matching level', () => {
+  it('bridges kafkajs log entries into pino at the matching level, broker error responses as warnings', () => {
     const { logger, lines } = capture();
     const log = pinoLogCreator(logger)(kafkajs.logLevel.DEBUG);
     log({
@@ -47,6 +47,16 @@ describe('logging', () => {
       label: 'ERROR',
       log: { timestamp: 't', message: 'refused' },
     });
+    log({
+      namespace: 'Connection',
+      level: kafkajs.logLevel.ERROR,
+      label: 'ERROR',
+      log: {
+        timestamp: 't',
+        message: 'Response Metadata(key: 3, version: 6)',
+        error: 'This server does not host this topic-partition',
+      },
+    });
     expect(lines).toMatchObject([
       {
         level: 'warn',
@@ -56,6 +66,12 @@ describe('logging', () => {
         msg: 'slow broker',
       },
       { level: 'error', component: 'kafkajs', namespace: 'Connection', msg: 'refused' },
+      {
+        level: 'warn',
+        namespace: 'Connection',
+        msg: 'Response Metadata(key: 3, version: 6)',
+        error: 'This server does not host this topic-partition',
+      },
     ]);
   });
 });
