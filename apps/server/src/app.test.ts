@@ -300,6 +300,19 @@ describe('operations', () => {
     expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('sends the request id on error responses too', async () => {
+    const { app } = await testApp();
+    for (const [path, init] of [
+      ['/nowhere', {}],
+      ['/healthz', { method: 'POST' }],
+      ['/', { method: 'POST' }],
+    ] as const) {
+      const res = await app.request(path, { ...init, headers: { 'x-request-id': 'err-1' } });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.headers.get('x-request-id')).toBe('err-1');
+    }
+  });
+
   it('turns readiness to 503 and refuses pushes once shutdown begins', async () => {
     const proxy = await testApp();
     const { app } = proxy;

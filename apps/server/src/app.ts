@@ -91,8 +91,10 @@ export function createApp(deps: AppDependencies): ProxyApp {
     c.set('route', 'unmatched');
     c.set('logFields', {});
     c.set('logger', logger.child({ reqId: requestId }));
-    await next();
+    // Set before the response exists: a header set afterwards makes hono rebuild the response as a
+    // web Response, which @hono/node-server then writes through a web stream.
     c.header('x-request-id', requestId);
+    await next();
     // Keep-alive connections must not outlive a graceful shutdown.
     if (ctx.lifecycle.shuttingDown) c.header('connection', 'close');
     const route = c.get('route');

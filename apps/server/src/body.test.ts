@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { encodeFrames } from '@kproxy/framing';
 import { describe, expect, it } from 'vitest';
@@ -80,5 +81,44 @@ describe('readFramedBody when the upload breaks', () => {
       code: 'bad_request',
       status: 400,
     });
+  });
+});
+
+describe('readFramedBody from a Node stream (the request under @hono/node-server)', () => {
+  it('decodes frames split across chunks', async () => {
+    const body = encodeFrames(['hello', 'world!'].map((s) => new TextEncoder().encode(s)));
+    const chunks = Array.from(body, (byte) => Buffer.of(byte));
+    const result = await readFramedBody(
+      Readable.from(chunks),
+      new Headers(),
+      limits,
+      new BufferBudget(1 << 20).reserve(),
+    );
+    expect(result.messages.map((m) => Buffer.from(m).toString())).toEqual(['hello', 'world!']);
+    expect(result.bytes).toBe(11);
+  });
+
+  it('leaves the stream open when it rejects the body early, so the response can still be sent', async () => {
+    const source = new Readable({ read() {} });
+    source.push(encodeFrames([new Uint8Array(100)]));
+    await expect(
+      readFramedBody(
+        source,
+        new Headers(),
+        { maxBodyBytes: 50, maxMessageBytes: 1 << 16 },
+        new BufferBudget(1 << 20).reserve(),
+      ),
+    ).rejects.toMatchObject({ code: 'body_too_large', status: 413 });
+    expect(source.destroyed).toBe(false);
+    source.destroy();
+  });
+
+  it('reports an interrupted upload as a client error (400)', async () => {
+    const source = new Readable({ read() {} });
+    source.push(encodeFrames([new Uint8Array(10)]));
+    setImmediate(() => source.destroy(new Error('aborted')));
+    await expect(
+      readFramedBody(source, new Headers(), limits, new BufferBudget(1 << 20).reserve()),
+    ).rejects.toMatchObject({ code: 'bad_request', status: 400 });
   });
 });

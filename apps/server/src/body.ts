@@ -58,6 +58,21 @@ function tooLarge(limit: number): ProxyError {
   );
 }
 
+/**
+ * A request body: the Node request itself under `@hono/node-server` (read directly, no web-stream
+ * adapters), or the web `Request.body` elsewhere (`app.request()` in tests).
+ */
+export type BodySource = ReadableStream<Uint8Array> | Readable;
+
+/**
+ * Reads a Node stream without destroying it when the reader stops early: destroying an
+ * `IncomingMessage` destroys its socket, and the error response must still reach the client; the
+ * HTTP layer drains or closes the connection after the response.
+ */
+async function* nodeChunks(body: Readable): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+}
+
 async function* webChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   try {
@@ -111,7 +126,7 @@ async function* decoded(
  *   `message_too_large` (413), `buffer_full` (503).
  */
 export async function readFramedBody(
-  body: ReadableStream<Uint8Array> | null,
+  body: BodySource | null,
   headers: { get(name: string): string | null | undefined },
   limits: BodyLimits,
   reservation: Reservation,
@@ -127,7 +142,8 @@ export async function readFramedBody(
   const messages: Uint8Array[] = [];
   let bytes = 0;
   let total = 0;
-  const stream = decoded(webChunks(body), createDecoder);
+  const chunks = body instanceof Readable ? nodeChunks(body) : webChunks(body);
+  const stream = decoded(chunks, createDecoder);
   try {
     for await (const chunk of stream) {
       total += chunk.byteLength;
