@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '../test/fake-proxy.js';
+import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
 import { KafkaProxyClient } from './client.js';
 import type { BatchSentEvent, KafkaProxyClientOptions } from './options.js';
 
