@@ -1,6 +1,6 @@
 import { encodeFrames } from '@kproxy/framing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeProxy, type FakeProxy } from '../test/fake-proxy.js';
+import { startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
 import { runCli } from '../test/run-cli.js';
 
 let fake: FakeProxy;

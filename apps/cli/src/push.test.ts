@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrames } from '@kproxy/framing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '../test/fake-proxy.js';
+import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
 import { PassThrough } from 'node:stream';
 import { run } from './program.js';
 import { runCli } from '../test/run-cli.js';

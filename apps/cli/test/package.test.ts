@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopic, kafkaBrokers, readValues, uniqueTopic } from './kafka.js';
-import { startProxy, type ProxyProcess } from './proxy-process.js';
+import { createTopic, kafkaBrokers, readValues, uniqueTopic } from '@kproxy/testkit';
+import { startProxy, type ProxyProcess } from '@kproxy/testkit/proxy-process';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { encodeFrames } from '@kproxy/framing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopic, kafkaBrokers, readAllValues, readValues, uniqueTopic } from './kafka.js';
-import { startProxy, type ProxyProcess } from './proxy-process.js';
+import { createTopic, kafkaBrokers, readAllValues, readValues, uniqueTopic } from '@kproxy/testkit';
+import { startProxy, type ProxyProcess } from '@kproxy/testkit/proxy-process';
 import { runReadmeExamples } from './readme.js';
 import { MAIN, spawnCli } from './run-cli.js';
 

@@ -4,12 +4,12 @@ import { connect } from 'node:net';
 import { encodeFrames } from '@kproxy/framing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { brokers, createTopic, readAll, texts, uniqueTopic } from './kafka.js';
-import { startProxy, type ProxyProcess } from './proxy-process.js';
+import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
 
 const TOKEN = 'buffered-token-5e2a';
 const frames = (...values: string[]) => encodeFrames(values.map((v) => Buffer.from(v)));
 
-let running: ProxyProcess | undefined;
+let running: ServerProcess | undefined;
 afterEach(async () => {
   await running?.stop('SIGKILL');
   running = undefined;
@@ -44,7 +44,7 @@ describe('buffered mode and graceful shutdown (real process, real Kafka)', () =>
   it('answers 202 at once and the messages appear in Kafka within the flush interval', async () => {
     const topic = uniqueTopic('buffered');
     await createTopic(topic, 1);
-    running = await startProxy({
+    running = await spawnServer({
       KAFKA_PROXY_TOKEN: TOKEN,
       KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
       KAFKA_PROXY_TOPIC: topic,
@@ -66,7 +66,7 @@ describe('buffered mode and graceful shutdown (real process, real Kafka)', () =>
   it('on SIGTERM finishes in-flight requests, flushes the buffer, refuses new connections and exits 0', async () => {
     const topic = uniqueTopic('shutdown');
     await createTopic(topic, 3);
-    const proxy = await startProxy({
+    const proxy = await spawnServer({
       KAFKA_PROXY_TOKEN: TOKEN,
       KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
       KAFKA_PROXY_TOPIC: topic,
@@ -120,7 +120,7 @@ describe('buffered mode and graceful shutdown (real process, real Kafka)', () =>
   });
 
   describe('when a shutdown cannot finish (an upload stalls)', () => {
-    async function stalledUpload(proxy: ProxyProcess) {
+    async function stalledUpload(proxy: ServerProcess) {
       let push!: ReadableStreamDefaultController<Uint8Array>;
       const body = new ReadableStream<Uint8Array>({ start: (c) => void (push = c) });
       push.enqueue(frames('never finished'));
@@ -139,7 +139,7 @@ describe('buffered mode and graceful shutdown (real process, real Kafka)', () =>
     it('a second signal exits at once with 130', async () => {
       const topic = uniqueTopic('second-signal');
       await createTopic(topic, 1);
-      const proxy = await startProxy({
+      const proxy = await spawnServer({
         KAFKA_PROXY_TOKEN: TOKEN,
         KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
         KAFKA_PROXY_TOPIC: topic,
@@ -159,7 +159,7 @@ describe('buffered mode and graceful shutdown (real process, real Kafka)', () =>
     it('gives up after the shutdown timeout with exit code 1', async () => {
       const topic = uniqueTopic('shutdown-timeout');
       await createTopic(topic, 1);
-      const proxy = await startProxy({
+      const proxy = await spawnServer({
         KAFKA_PROXY_TOKEN: TOKEN,
         KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
         KAFKA_PROXY_TOPIC: topic,

@@ -5,19 +5,19 @@ import { join } from 'node:path';
 import { encodeFrames } from '@kproxy/framing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { brokers, createTopic, readAll, texts, uniqueTopic } from './kafka.js';
-import { startProxy, type ProxyProcess } from './proxy-process.js';
+import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
 
 const TOKEN = 'compat-token-7f1c';
 const frames = (...values: string[]) => encodeFrames(values.map((v) => Buffer.from(v)));
 
-let running: ProxyProcess[] = [];
+let running: ServerProcess[] = [];
 afterEach(async () => {
   await Promise.all(running.map((p) => p.stop()));
   running = [];
 });
 
 async function proxy(env: Record<string, string>) {
-  const p = await startProxy({
+  const p = await spawnServer({
     KAFKA_PROXY_TOKEN: TOKEN,
     KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
     ...env,

@@ -5,10 +5,10 @@ import createSnappyCodec from 'kafkajs-snappy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLz4Codec } from '../src/lz4-codec.js';
 import { brokers, createTopic, readAll, texts, uniqueTopic } from './kafka.js';
-import { startProxy, type ProxyProcess } from './proxy-process.js';
+import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
 
 const TOKEN = 'compression-token-1d2e';
-let proxy: ProxyProcess | undefined;
+let proxy: ServerProcess | undefined;
 afterEach(async () => {
   await proxy?.stop();
   proxy = undefined;
@@ -24,7 +24,7 @@ describe('Kafka compression (real process, real Kafka)', () => {
     async (compression) => {
       const topic = uniqueTopic(`compression-${compression}`);
       await createTopic(topic, 1);
-      proxy = await startProxy({
+      proxy = await spawnServer({
         KAFKA_PROXY_TOKEN: TOKEN,
         KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
         KAFKA_PROXY_TOPIC: topic,

@@ -4,7 +4,7 @@ import { Pool } from 'undici';
 import { encodeFrames } from '@kproxy/framing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokers, createTopic, readAll, uniqueTopic } from './kafka.js';
-import { startProxy, type ProxyProcess } from './proxy-process.js';
+import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
 
 const TOKEN = 'durable-token-9c0d';
 const CLIENTS = 100;
@@ -12,13 +12,13 @@ const REQUESTS_PER_CLIENT = 50;
 const MESSAGES_PER_REQUEST = 20;
 const PARTITIONS = 6;
 
-let proxy: ProxyProcess;
+let proxy: ServerProcess;
 let topic: string;
 
 beforeAll(async () => {
   topic = uniqueTopic('durable');
   await createTopic(topic, PARTITIONS);
-  proxy = await startProxy({
+  proxy = await spawnServer({
     KAFKA_PROXY_TOKEN: TOKEN,
     KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
     KAFKA_PROXY_TOPIC: topic,

@@ -7,14 +7,14 @@ import { gzipSync } from 'node:zlib';
 import { encodeFrames } from '@kproxy/framing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokers, createTopic, readAll, texts, uniqueTopic } from './kafka.js';
-import { startProxy, type ProxyProcess } from './proxy-process.js';
+import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
 
 const TOKEN = 'errors-token-2b9e';
 const LIMITED = 'limited-token-41aa';
 const frames = (...values: (string | Uint8Array)[]) =>
   encodeFrames(values.map((v) => (typeof v === 'string' ? Buffer.from(v) : v)));
 
-let proxy: ProxyProcess;
+let proxy: ServerProcess;
 let topic: string;
 const rejected: string[] = [];
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
   await createTopic(topic, 2);
   const dir = await mkdtemp(join(tmpdir(), 'kp-tokens-'));
   await writeFile(join(dir, 'tokens'), `${LIMITED} ${topic}-allowed.*\n`);
-  proxy = await startProxy({
+  proxy = await spawnServer({
     KAFKA_PROXY_TOKEN: TOKEN,
     KAFKA_PROXY_TOKENS_FILE: join(dir, 'tokens'),
     KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),

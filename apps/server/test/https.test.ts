@@ -7,10 +7,10 @@ import { encodeFrames } from '@kproxy/framing';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokers, createTopic, readAll, texts, uniqueTopic } from './kafka.js';
-import { startProxy, type ProxyProcess } from './proxy-process.js';
+import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
 
 const TOKEN = 'https-token-88e1';
-let proxy: ProxyProcess | undefined;
+let proxy: ServerProcess | undefined;
 
 afterAll(async () => {
   await proxy?.stop();
@@ -44,7 +44,7 @@ describe('HTTPS (real process, real Kafka)', () => {
     );
     const topic = uniqueTopic('https');
     await createTopic(topic, 1);
-    proxy = await startProxy({
+    proxy = await spawnServer({
       KAFKA_PROXY_TOKEN: TOKEN,
       KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
       KAFKA_PROXY_TOPIC: topic,

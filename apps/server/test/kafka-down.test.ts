@@ -5,18 +5,18 @@ import { encodeFrames } from '@kproxy/framing';
 import { startCluster, type Cluster } from '@kproxy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopic, readAll, texts, uniqueTopic } from './kafka.js';
-import { startProxy, type ProxyProcess } from './proxy-process.js';
+import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
 
 const TOKEN = 'kafka-down-token-6f3b';
 const ACK_TIMEOUT_S = 3;
 let cluster: Cluster;
-let proxy: ProxyProcess;
+let proxy: ServerProcess;
 let topic: string;
 
 beforeAll(async () => {
   cluster = await startCluster({ nodes: 1 });
   topic = await createTopic(uniqueTopic('kafka-down'), 1, cluster.brokers);
-  proxy = await startProxy({
+  proxy = await spawnServer({
     KAFKA_PROXY_TOKEN: TOKEN,
     KAFKA_PROXY_KAFKA_SERVER: cluster.brokers.join(','),
     KAFKA_PROXY_TOPIC: topic,

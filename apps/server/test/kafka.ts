@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTopic as createTestTopic, kafka, kafkaBrokers } from '@kproxy/testkit';
 
-export { uniqueTopic } from '@kproxy/testkit';
+export { messageCount, uniqueTopic } from '@kproxy/testkit';
 
 /** Bootstrap servers of the test run's broker. */
 export const brokers = (): string[] => kafkaBrokers();
@@ -22,18 +22,6 @@ export async function createTopic(
 
 const client = (bootstrap?: string[]) =>
   kafka(bootstrap === undefined ? {} : { brokers: bootstrap });
-
-/** How many records `topic` holds (sum of its partitions' high watermarks; nothing is deleted). */
-export async function messageCount(topic: string, bootstrap?: string[]): Promise<number> {
-  const admin = client(bootstrap).admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((n, o) => n + Number(o.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** One record read back from Kafka. */
 export interface Record {

@@ -4,7 +4,7 @@
 import { encodeFrames } from '@kproxy/framing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { brokers, createTopic, messageCount, uniqueTopic } from './kafka.js';
-import { startProxy, type ProxyProcess } from './proxy-process.js';
+import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
 
 const TOKEN = 'memory-token-c3d4';
 const MiB = 1024 * 1024;
@@ -17,7 +17,7 @@ const MARGIN = 96 * MiB;
  */
 const SENDING_MARGIN = 192 * MiB;
 
-let running: ProxyProcess | undefined;
+let running: ServerProcess | undefined;
 afterEach(async () => {
   await running?.stop();
   running = undefined;
@@ -111,7 +111,7 @@ describe('a 200 MB chunked body (real process, real Kafka)', () => {
     async ({ env, bound, margin, expected }) => {
       const topic = uniqueTopic('memory');
       await createTopic(topic, 1);
-      running = await startProxy({
+      running = await spawnServer({
         KAFKA_PROXY_TOKEN: TOKEN,
         KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
         KAFKA_PROXY_TOPIC: topic,

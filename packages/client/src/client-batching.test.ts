@@ -1,21 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '../test/fake-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { acceptedTexts } from '@kproxy/testkit/fake-proxy';
+import { useFakeProxy } from '../test/fake-proxy-client.js';
 import { KafkaProxyClient } from './client.js';
 import { KafkaProxyError } from './errors.js';
 
-let fake: FakeProxy;
-let client: KafkaProxyClient | undefined;
-beforeEach(async () => {
-  fake = await startFakeProxy();
-});
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-  await fake.close();
-});
-
-const open = (extra: Partial<ConstructorParameters<typeof KafkaProxyClient>[0]> = {}) =>
-  (client = new KafkaProxyClient({ url: fake.url, token: 'secret', ...extra }));
+const setup = useFakeProxy();
+const { open } = setup;
 
 describe('client-side batching', () => {
   it('delivers 10,000 concurrent sends byte for byte in a handful of requests', async () => {
@@ -23,24 +13,24 @@ describe('client-side batching', () => {
     const texts = Array.from({ length: 10_000 }, (_, i) => `message ${i} ${'x'.repeat(i % 50)}`);
     const results = await Promise.all(texts.map((t) => c.send(t, { topic: 'events' })));
     // Batches travel concurrently (maxInFlight), so compare as sets; each batch keeps its order.
-    expect(acceptedTexts(fake).sort()).toEqual([...texts].sort());
-    expect(fake.accepted.length).toBe(10);
-    expect(fake.accepted.every((r) => r.path === '/topics/events')).toBe(true);
+    expect(acceptedTexts(setup.fake).sort()).toEqual([...texts].sort());
+    expect(setup.fake.accepted.length).toBe(10);
+    expect(setup.fake.accepted.every((r) => r.path === '/topics/events')).toBe(true);
     expect(results.every((r) => r.durable && r.topic === 'events')).toBe(true);
   });
 
   it('cuts a batch at maxMessages', async () => {
     const c = open({ batch: { maxMessages: 7, lingerMs: 50 } });
     await Promise.all(Array.from({ length: 20 }, (_, i) => c.send(String(i))));
-    expect(fake.accepted.map((r) => r.messages.length)).toEqual([7, 7, 6]);
+    expect(setup.fake.accepted.map((r) => r.messages.length)).toEqual([7, 7, 6]);
   });
 
   it('cuts a batch before its framed body would exceed maxBytes', async () => {
     // 10-byte messages are 14 framed bytes: 3 fit in 50 bytes, a 4th would make 56.
     const c = open({ batch: { maxMessages: 1000, maxBytes: 50, lingerMs: 50 } });
     await Promise.all(Array.from({ length: 10 }, () => c.send('0123456789')));
-    expect(fake.accepted.map((r) => r.messages.length)).toEqual([3, 3, 3, 1]);
-    expect(Math.max(...fake.accepted.map((r) => r.bodyBytes))).toBeLessThanOrEqual(50);
+    expect(setup.fake.accepted.map((r) => r.messages.length)).toEqual([3, 3, 3, 1]);
+    expect(Math.max(...setup.fake.accepted.map((r) => r.bodyBytes))).toBeLessThanOrEqual(50);
   });
 
   it('sends a lone message after lingerMs and groups sends made within it', async () => {
@@ -50,9 +40,9 @@ describe('client-side batching', () => {
     await new Promise((r) => setTimeout(r, 50));
     const second = c.send('b');
     await Promise.all([first, second]);
-    expect(fake.accepted).toHaveLength(1);
-    expect(acceptedTexts(fake)).toEqual(['a', 'b']);
-    expect(fake.accepted[0]!.at - started).toBeGreaterThanOrEqual(290);
+    expect(setup.fake.accepted).toHaveLength(1);
+    expect(acceptedTexts(setup.fake)).toEqual(['a', 'b']);
+    expect(setup.fake.accepted[0]!.at - started).toBeGreaterThanOrEqual(290);
   });
 
   it('keeps one batch per topic and uses POST / for the default topic', async () => {
@@ -64,7 +54,7 @@ describe('client-side batching', () => {
       c.send('to-a-again', { topic: 'a' }),
     ]);
     const byPath = Object.fromEntries(
-      fake.accepted.map((r) => [r.path, r.messages.map((m) => Buffer.from(m).toString())]),
+      setup.fake.accepted.map((r) => [r.path, r.messages.map((m) => Buffer.from(m).toString())]),
     );
     expect(byPath).toEqual({
       '/topics/a': ['to-a', 'to-a-again'],
@@ -76,7 +66,7 @@ describe('client-side batching', () => {
   it('uses the client topic when a send names none', async () => {
     const c = open({ topic: 'configured' });
     const result = await c.send('x');
-    expect(fake.accepted[0]!.path).toBe('/topics/configured');
+    expect(setup.fake.accepted[0]!.path).toBe('/topics/configured');
     expect(result.topic).toBe('configured');
   });
 
@@ -92,7 +82,7 @@ describe('client-side batching', () => {
   });
 
   it('reports the default topic the server says it produced to', async () => {
-    fake.defaultTopic = 'where-it-went';
+    setup.fake.defaultTopic = 'where-it-went';
     const result = await open().send('x');
     expect(result.topic).toBe('where-it-went');
   });
@@ -101,7 +91,7 @@ describe('client-side batching', () => {
     const c = open();
     const binary = new Uint8Array([0, 10, 13, 255, 0]);
     await Promise.all([c.send(Buffer.from('buf')), c.send(binary), c.send('héllo ✓'), c.send('')]);
-    const got = fake.accepted.flatMap((r) => r.messages.map((m) => Buffer.from(m)));
+    const got = setup.fake.accepted.flatMap((r) => r.messages.map((m) => Buffer.from(m)));
     expect(got).toEqual([
       Buffer.from('buf'),
       Buffer.from(binary),
@@ -119,7 +109,7 @@ describe('client-side batching', () => {
       code: 'message_too_large',
     });
     await c.flush();
-    expect(fake.requests).toHaveLength(0);
+    expect(setup.fake.requests).toHaveLength(0);
   });
 
   it('rejects an invalid topic name locally', async () => {
@@ -128,7 +118,7 @@ describe('client-side batching', () => {
       code: 'invalid_topic',
     });
     await expect(c.send('x', { topic: '..' })).rejects.toMatchObject({ code: 'invalid_topic' });
-    expect(fake.requests).toHaveLength(0);
+    expect(setup.fake.requests).toHaveLength(0);
   });
 
   it('sendBatch sends at once, split by the batch limits, results in order', async () => {
@@ -137,7 +127,7 @@ describe('client-side batching', () => {
       Array.from({ length: 10 }, (_, i) => `m${i}`),
       { topic: 'bulk' },
     );
-    expect(fake.accepted.map((r) => r.messages.length)).toEqual([4, 4, 2]);
+    expect(setup.fake.accepted.map((r) => r.messages.length)).toEqual([4, 4, 2]);
     expect(results.map((r) => r.offset)).toEqual([
       '0',
       '1',
@@ -157,14 +147,14 @@ describe('client-side batching', () => {
     const single = c.send('first', { topic: 'o' });
     await c.sendBatch(['second', 'third'], { topic: 'o' });
     await single;
-    expect(acceptedTexts(fake)).toEqual(['first', 'second', 'third']);
+    expect(acceptedTexts(setup.fake)).toEqual(['first', 'second', 'third']);
   });
 
   it('refuses options that would let a batch exceed its limits', () => {
     expect(
       () =>
         new KafkaProxyClient({
-          url: fake.url,
+          url: setup.fake.url,
           token: 't',
           batch: { maxBytes: 100 },
           maxMessageBytes: 97,
@@ -173,12 +163,12 @@ describe('client-side batching', () => {
     expect(() => new KafkaProxyClient({ url: 'ftp://x', token: 't' })).toThrow(
       expect.objectContaining({ code: 'invalid_option' }),
     );
-    expect(() => new KafkaProxyClient({ url: fake.url, token: '' })).toThrow(/token/);
+    expect(() => new KafkaProxyClient({ url: setup.fake.url, token: '' })).toThrow(/token/);
   });
 
   it('keeps a path prefix of the base URL', async () => {
-    const c = open({ url: `${fake.url}/kafka/` });
+    const c = open({ url: `${setup.fake.url}/kafka/` });
     await c.send('x', { topic: 't' }).catch(() => undefined);
-    expect(fake.requests[0]!.path).toBe('/kafka/topics/t');
+    expect(setup.fake.requests[0]!.path).toBe('/kafka/topics/t');
   });
 });

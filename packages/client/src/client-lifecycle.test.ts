@@ -1,29 +1,18 @@
 import { Agent, request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '../test/fake-proxy.js';
-import { KafkaProxyClient } from './client.js';
-import type { BatchSentEvent, KafkaProxyClientOptions } from './options.js';
+import { describe, expect, it } from 'vitest';
+import { acceptedTexts } from '@kproxy/testkit/fake-proxy';
+import { useFakeProxy } from '../test/fake-proxy-client.js';
+import type { BatchSentEvent } from './options.js';
 
-let fake: FakeProxy;
-let client: KafkaProxyClient | undefined;
-beforeEach(async () => {
-  fake = await startFakeProxy();
-});
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-  await fake.close();
-});
-
-const open = (extra: Partial<KafkaProxyClientOptions> = {}) =>
-  (client = new KafkaProxyClient({ url: fake.url, token: 'secret', ...extra }));
+const setup = useFakeProxy();
+const { open } = setup;
 
 describe('close', () => {
   it('flushes queued messages before it resolves', async () => {
     const c = open({ batch: { lingerMs: 60_000 } });
     const sends = ['one', 'two', 'three'].map((m) => c.send(m, { topic: 'late' }));
     await c.close();
-    expect(acceptedTexts(fake)).toEqual(['one', 'two', 'three']);
+    expect(acceptedTexts(setup.fake)).toEqual(['one', 'two', 'three']);
     await expect(Promise.all(sends)).resolves.toHaveLength(3);
   });
 
@@ -34,7 +23,7 @@ describe('close', () => {
     await expect(c.sendBatch(['late'])).rejects.toMatchObject({ code: 'client_closed' });
     await closing;
     await expect(c.getTopic()).rejects.toMatchObject({ code: 'client_closed' });
-    expect(fake.requests).toHaveLength(0);
+    expect(setup.fake.requests).toHaveLength(0);
   });
 
   it('leaves a dispatcher it was given open', async () => {
@@ -42,7 +31,7 @@ describe('close', () => {
     const c = open({ dispatcher: agent });
     await c.send('x');
     await c.close();
-    const res = await request(`${fake.url}/healthz`, { dispatcher: agent });
+    const res = await request(`${setup.fake.url}/healthz`, { dispatcher: agent });
     expect(res.statusCode).toBe(200);
     await res.body.dump();
     await agent.close();
@@ -52,7 +41,7 @@ describe('close', () => {
     const c = open({ batch: { lingerMs: 60_000 } });
     const sent = c.send('now');
     await c.flush();
-    expect(acceptedTexts(fake)).toEqual(['now']);
+    expect(acceptedTexts(setup.fake)).toEqual(['now']);
     await sent;
   });
 });
@@ -66,7 +55,7 @@ describe('cancellation', () => {
     controller.abort();
     await expect(dropped).rejects.toMatchObject({ code: 'aborted' });
     await kept;
-    expect(acceptedTexts(fake)).toEqual(['kept']);
+    expect(acceptedTexts(setup.fake)).toEqual(['kept']);
   });
 
   it('shares one listener among all sends on the same signal', async () => {
@@ -88,7 +77,7 @@ describe('cancellation', () => {
     await new Promise((r) => setImmediate(r));
     process.off('warning', onWarning);
     expect(warnings.filter((w) => w.includes('listeners'))).toEqual([]);
-    expect(acceptedTexts(fake)).toHaveLength(600);
+    expect(acceptedTexts(setup.fake)).toHaveLength(600);
   });
 
   it('rejects at once when the signal is already aborted', async () => {
@@ -97,11 +86,11 @@ describe('cancellation', () => {
       code: 'aborted',
     });
     await c.flush();
-    expect(fake.requests).toHaveLength(0);
+    expect(setup.fake.requests).toHaveLength(0);
   });
 
   it('cancels a sendBatch waiting to retry', async () => {
-    fake.script.push({
+    setup.fake.script.push({
       status: 503,
       headers: { 'content-type': 'application/json', 'retry-after': '10' },
       body: '{"error":"kafka_unavailable","message":"down"}',
@@ -113,7 +102,7 @@ describe('cancellation', () => {
     setTimeout(() => controller.abort(), 100);
     await expect(sending).rejects.toMatchObject({ code: 'aborted', attempts: 1 });
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(fake.accepted).toHaveLength(0);
+    expect(setup.fake.accepted).toHaveLength(0);
   });
 
   it('the client signal rejects everything pending and closes the client', async () => {
@@ -123,7 +112,7 @@ describe('cancellation', () => {
     controller.abort();
     await expect(pending).rejects.toMatchObject({ code: 'aborted' });
     await expect(c.send('after')).rejects.toMatchObject({ code: 'client_closed' });
-    expect(fake.accepted).toHaveLength(0);
+    expect(setup.fake.accepted).toHaveLength(0);
   });
 });
 
@@ -133,7 +122,7 @@ describe('default topic, health, compression, hooks', () => {
     expect(await c.getTopic()).toBe('default-topic');
     await c.setTopic('next-topic');
     expect(await c.getTopic()).toBe('next-topic');
-    expect(fake.defaultTopic).toBe('next-topic');
+    expect(setup.fake.defaultTopic).toBe('next-topic');
     await expect(c.setTopic('bad/topic')).rejects.toMatchObject({ code: 'invalid_topic' });
   });
 
@@ -142,25 +131,25 @@ describe('default topic, health, compression, hooks', () => {
     const before = c.send('before');
     await c.setTopic('next-topic');
     await expect(before).resolves.toMatchObject({ topic: 'default-topic' });
-    expect(fake.accepted[0]!.topic).toBe('default-topic');
+    expect(setup.fake.accepted[0]!.topic).toBe('default-topic');
   });
 
   it('setTopic waits for default-topic batches already in flight', async () => {
-    fake.delayMs = 300;
+    setup.fake.delayMs = 300;
     const c = open({ batch: { lingerMs: 0 } });
     const before = c.send('in flight');
     await new Promise((r) => setTimeout(r, 50));
     await c.setTopic('next-topic');
     await expect(before).resolves.toMatchObject({ topic: 'default-topic' });
-    const produce = fake.requests.find((r) => r.path === '/')!;
-    const change = fake.requests.find((r) => r.path === '/topic/next-topic')!;
+    const produce = setup.fake.requests.find((r) => r.path === '/')!;
+    const change = setup.fake.requests.find((r) => r.path === '/topic/next-topic')!;
     expect(change.at - produce.at).toBeGreaterThanOrEqual(290);
   });
 
   it('health reports liveness and readiness with the reason', async () => {
     const c = open();
     expect(await c.health()).toEqual({ live: true, ready: true });
-    fake.ready = false;
+    setup.fake.ready = false;
     expect(await c.health()).toEqual({
       live: true,
       ready: false,
@@ -172,16 +161,16 @@ describe('default topic, health, compression, hooks', () => {
     const c = open({ compression: 'gzip' });
     const text = 'compress me '.repeat(200);
     await c.send(text, { topic: 'z' });
-    const req = fake.accepted[0]!;
+    const req = setup.fake.accepted[0]!;
     expect(req.headers['content-encoding']).toBe('gzip');
     expect(req.bodyBytes).toBeLessThan(text.length / 4);
-    expect(acceptedTexts(fake)).toEqual([text]);
+    expect(acceptedTexts(setup.fake)).toEqual([text]);
   });
 
   it('asks for buffered acknowledgement when configured', async () => {
     const c = open({ ack: 'buffered' });
     await c.send('x');
-    expect(fake.accepted[0]!.headers['x-kafka-proxy-ack']).toBe('buffered');
+    expect(setup.fake.accepted[0]!.headers['x-kafka-proxy-ack']).toBe('buffered');
   });
 
   it('reports sent batches to hooks and survives a throwing hook', async () => {

@@ -1,22 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '../test/fake-proxy.js';
-import { KafkaProxyClient } from './client.js';
+import { describe, expect, it } from 'vitest';
+import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
+import { useFakeProxy } from '../test/fake-proxy-client.js';
 import { KafkaProxyError } from './errors.js';
-import type { KafkaProxyClientOptions, RetryEvent } from './options.js';
+import type { RetryEvent } from './options.js';
 
-let fake: FakeProxy;
-let client: KafkaProxyClient | undefined;
-beforeEach(async () => {
-  fake = await startFakeProxy();
-});
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-  await fake.close();
-});
-
-const open = (extra: Partial<KafkaProxyClientOptions> = {}) =>
-  (client = new KafkaProxyClient({ url: fake.url, token: 'secret', ...extra }));
+const setup = useFakeProxy();
+const { open } = setup;
 const unavailable = (retryAfter?: string) => ({
   status: 503,
   headers: {
@@ -29,7 +18,7 @@ const fastRetry = { initialDelayMs: 5, maxDelayMs: 20 };
 
 describe('retries', () => {
   it('waits out Retry-After: 1 twice, then succeeds', async () => {
-    fake.script.push(unavailable('1'), unavailable('1'));
+    setup.fake.script.push(unavailable('1'), unavailable('1'));
     const retries: RetryEvent[] = [];
     const c = open({ retry: fastRetry, hooks: { onRetry: (e) => retries.push(e) } });
     const started = Date.now();
@@ -38,7 +27,7 @@ describe('retries', () => {
     expect(result.durable).toBe(true);
     expect(elapsed).toBeGreaterThanOrEqual(2000);
     expect(elapsed).toBeLessThan(8000);
-    expect(fake.requests.filter((r) => r.path === '/topics/t')).toHaveLength(3);
+    expect(setup.fake.requests.filter((r) => r.path === '/topics/t')).toHaveLength(3);
     expect(retries.map((e) => [e.attempt, e.delayMs >= 1000, e.error.status])).toEqual([
       [1, true, 503],
       [2, true, 503],
@@ -46,7 +35,7 @@ describe('retries', () => {
   });
 
   it('honours Retry-After given as an HTTP date', async () => {
-    fake.script.push(unavailable(new Date(Date.now() + 1500).toUTCString()));
+    setup.fake.script.push(unavailable(new Date(Date.now() + 1500).toUTCString()));
     const c = open({ retry: fastRetry });
     const started = Date.now();
     await c.send('dated');
@@ -55,19 +44,18 @@ describe('retries', () => {
   });
 
   it('retries 429 and dropped connections', async () => {
-    fake.script.push(
+    setup.fake.script.push(
       { status: 429, body: '{"error":"rate_limited","message":"slow down"}' },
       { status: 0, destroy: true },
     );
     const c = open({ retry: fastRetry });
     await expect(c.send('x')).resolves.toMatchObject({ durable: true });
-    expect(fake.accepted).toHaveLength(1);
-    expect(fake.requests).toHaveLength(3);
+    expect(setup.fake.accepted).toHaveLength(1);
+    expect(setup.fake.requests).toHaveLength(3);
   });
 
   it('fails at once on 401 with the status and the server code', async () => {
-    const c = new KafkaProxyClient({ url: fake.url, token: 'wrong', retry: fastRetry });
-    client = c;
+    const c = open({ token: 'wrong', retry: fastRetry });
     const err = await c.send('x').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KafkaProxyError);
     expect(err).toMatchObject({
@@ -77,22 +65,22 @@ describe('retries', () => {
       attempts: 1,
       message: 'missing or invalid token',
     });
-    expect(fake.requests).toHaveLength(1);
+    expect(setup.fake.requests).toHaveLength(1);
   });
 
   it('fails at once on 400 and 413', async () => {
-    fake.script.push(
+    setup.fake.script.push(
       { status: 400, body: '{"error":"malformed_body","message":"frame 0 truncated"}' },
       { status: 413, body: '{"error":"body_too_large","message":"too big"}' },
     );
     const c = open({ retry: fastRetry });
     await expect(c.sendBatch(['a'])).rejects.toMatchObject({ status: 400, code: 'malformed_body' });
     await expect(c.sendBatch(['b'])).rejects.toMatchObject({ status: 413, code: 'body_too_large' });
-    expect(fake.requests).toHaveLength(2);
+    expect(setup.fake.requests).toHaveLength(2);
   });
 
   it("does not retry the proxy's own 502 (Kafka rejected the messages)", async () => {
-    fake.script.push({ status: 502, body: '{"error":"kafka_rejected","message":"too big"}' });
+    setup.fake.script.push({ status: 502, body: '{"error":"kafka_rejected","message":"too big"}' });
     const c = open({ retry: fastRetry });
     await expect(c.send('x')).rejects.toMatchObject({
       status: 502,
@@ -100,21 +88,21 @@ describe('retries', () => {
       retriable: false,
       attempts: 1,
     });
-    expect(fake.requests).toHaveLength(1);
+    expect(setup.fake.requests).toHaveLength(1);
   });
 
   it('retries a 502 or 504 from an ingress in front of the proxy', async () => {
-    fake.script.push(
+    setup.fake.script.push(
       { status: 502, headers: { 'content-type': 'text/html' }, body: '<h1>Bad Gateway</h1>' },
       { status: 504, headers: { 'content-type': 'text/html' }, body: '<h1>Gateway Timeout</h1>' },
     );
     const c = open({ retry: fastRetry });
     await expect(c.send('x')).resolves.toMatchObject({ durable: true });
-    expect(fake.requests).toHaveLength(3);
+    expect(setup.fake.requests).toHaveLength(3);
   });
 
   it('names a non-JSON error answer by its status', async () => {
-    fake.script.push({
+    setup.fake.script.push({
       status: 502,
       headers: { 'content-type': 'text/html' },
       body: 'Bad Gateway',
@@ -129,7 +117,7 @@ describe('retries', () => {
   });
 
   it('gives up after retry.attempts with the last error and the attempt count', async () => {
-    fake.script.push(unavailable(), unavailable(), unavailable(), unavailable());
+    setup.fake.script.push(unavailable(), unavailable(), unavailable(), unavailable());
     const failures: string[] = [];
     const c = open({
       retry: { ...fastRetry, attempts: 3 },
@@ -141,12 +129,12 @@ describe('retries', () => {
       attempts: 3,
       retriable: true,
     });
-    expect(fake.requests).toHaveLength(3);
+    expect(setup.fake.requests).toHaveLength(3);
     expect(failures).toEqual(['1:kafka_unavailable']);
   });
 
   it('does not wait for a Retry-After beyond retry.maxElapsedMs', async () => {
-    fake.script.push(unavailable('3600'));
+    setup.fake.script.push(unavailable('3600'));
     const c = open({ retry: { ...fastRetry, maxElapsedMs: 2000 } });
     const started = Date.now();
     await expect(c.send('x')).rejects.toMatchObject({ code: 'kafka_unavailable', attempts: 1 });
@@ -154,10 +142,9 @@ describe('retries', () => {
   });
 
   it('reports an unreachable server as a retriable network_error', async () => {
-    const url = fake.url;
-    await fake.close();
-    const c = new KafkaProxyClient({ url, token: 'secret', retry: { ...fastRetry, attempts: 2 } });
-    client = c;
+    const url = setup.fake.url;
+    await setup.fake.close();
+    const c = open({ url, retry: { ...fastRetry, attempts: 2 } });
     await expect(c.send('x')).rejects.toMatchObject({
       code: 'network_error',
       retriable: true,
@@ -165,24 +152,24 @@ describe('retries', () => {
       status: undefined,
       message: expect.stringContaining('ECONNREFUSED') as string,
     });
-    fake = await startFakeProxy(); // for afterEach
+    setup.fake = await startFakeProxy(); // for afterEach
   });
 
   it('times out a request that gets no answer and retries it', async () => {
-    fake.script.push({ status: 0, hang: true });
+    setup.fake.script.push({ status: 0, hang: true });
     const c = open({ requestTimeoutMs: 200, retry: fastRetry });
     await expect(c.send('x')).resolves.toMatchObject({ durable: true });
     await c.close();
     const c2 = open({ requestTimeoutMs: 200, retry: { attempts: 1 } });
-    fake.script.push({ status: 0, hang: true });
+    setup.fake.script.push({ status: 0, hang: true });
     await expect(c2.send('y')).rejects.toMatchObject({ code: 'timeout', retriable: true });
   });
 });
 
 describe('a server restart during a stream of sends', () => {
   it('delivers every resolved send once the server is back', async () => {
-    const port = Number(new URL(fake.url).port);
-    const first = fake;
+    const port = Number(new URL(setup.fake.url).port);
+    const first = setup.fake;
     const c = open({
       batch: { maxMessages: 50, lingerMs: 5 },
       retry: { initialDelayMs: 20, maxDelayMs: 200, attempts: 30 },
@@ -200,6 +187,6 @@ describe('a server restart during a stream of sends', () => {
     const landed = [...acceptedTexts(first), ...acceptedTexts(second!)];
     expect(new Set(landed)).toEqual(new Set(Array.from({ length: 300 }, (_, i) => `m${i}`)));
     expect(acceptedTexts(second!).length).toBeGreaterThan(0);
-    fake = second!;
+    setup.fake = second!;
   });
 });

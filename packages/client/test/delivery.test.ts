@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaProxyClient, KafkaProxyError } from '../src/index.js';
-import { createTopic, kafkaBrokers, readAllValues, readValues, uniqueTopic } from './kafka.js';
-import { startFlakyIngress, startProxy, type ProxyProcess } from './proxy-process.js';
+import { createTopic, kafkaBrokers, readAllValues, readValues, uniqueTopic } from '@kproxy/testkit';
+import { startFlakyIngress, startProxy, type ProxyProcess } from '@kproxy/testkit/proxy-process';
 import { runReadmeQuickStart } from './readme.js';
 
 let proxy: ProxyProcess;

@@ -12,7 +12,7 @@ export { kafkaBrokers, kafka, createProducer } from './client.js';
 export type { KafkaOptions, ProducerOptions } from './client.js';
 export { uniqueTopic, createTopic } from './topics.js';
 export type { CreateTopicOptions } from './topics.js';
-export { readMessages } from './read-messages.js';
+export { messageCount, readAllValues, readMessages, readValues } from './read-messages.js';
 export type { ReadMessage, ReadMessagesOptions } from './read-messages.js';
 export { startCluster } from './cluster.js';
 export type { Cluster, ClusterOptions, StopNodeOptions } from './cluster.js';

@@ -93,3 +93,34 @@ export async function readMessages(
     (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
   );
 }
+
+/**
+ * How many records `topic` holds now: over its partitions, high watermark minus low watermark.
+ *
+ * @example
+ * expect(await messageCount(topic)).toBe(0);
+ */
+export async function messageCount(
+  topic: string,
+  options: { brokers?: string[] } = {},
+): Promise<number> {
+  const admin = kafka(options.brokers ? { brokers: options.brokers } : {}).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The first `count` messages of `topic` (see `readMessages`), values only. */
+export async function readValues(topic: string, count: number): Promise<Buffer[]> {
+  const messages = await readMessages(topic, { count });
+  return messages.map((m) => m.value);
+}
+
+/** Every message of `topic` so far (up to its end offsets when called), values only. */
+export async function readAllValues(topic: string): Promise<Buffer[]> {
+  return readValues(topic, await messageCount(topic));
+}

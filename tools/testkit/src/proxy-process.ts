@@ -1,63 +1,67 @@
-// Same helper as packages/client/test/proxy-process.ts.
 // Runs the real kafka-proxy server (apps/server, built) as a child process, the way an operator
 // runs it, for the integration tests. Also a "flaky ingress" that can stand in front of it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-// The server's entry point, next to the module its package exports (a devDependency, so turbo
-// builds it before these tests run).
-const SERVER_MAIN = join(
-  dirname(createRequire(import.meta.url).resolve('@kproxy/server')),
-  'main.js',
-);
+const SERVER_PACKAGE = '@kproxy/server';
 
-export interface ProxyProcess {
+/**
+ * The built server's entry point: the bin of the `@kproxy/server` package, found the way Node
+ * finds a package from `from` (default: the workspace whose tests run). That workspace is the
+ * server itself or lists `@kproxy/server` as a devDependency, so turbo builds it first.
+ */
+export function serverMain(from: string = process.cwd()): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    for (const pkgDir of [dir, join(dir, 'node_modules', SERVER_PACKAGE)]) {
+      const manifest = join(pkgDir, 'package.json');
+      if (!existsSync(manifest)) continue;
+      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
+        name?: string;
+        bin?: Record<string, string>;
+      };
+      const bin = pkg.name === SERVER_PACKAGE ? pkg.bin?.['kafka-proxy'] : undefined;
+      if (bin !== undefined) return join(pkgDir, bin);
+    }
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`${SERVER_PACKAGE} not found from ${from}: add it as a devDependency`);
+}
+
+/** A running `kafka-proxy` process. */
+export interface ServerProcess {
   url: string;
-  token: string;
-  port: number;
   child: ChildProcess;
+  /** Everything it logged, one string per line. */
   logs: string[];
+  /** Resolves with the exit code once the process ended. */
+  exited: Promise<number | null>;
   /** Sends `signal` (SIGTERM: graceful; SIGKILL: a crash) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  /** Produce requests answered with `status` so far, from the server's `/metrics`. */
-  produceRequests(status?: number): Promise<number>;
 }
 
-export interface ProxyOptions {
-  brokers: string[];
-  token?: string;
-  port?: number;
-  /** Topic cache file; default: a new one in a temporary directory. */
-  topicCache?: string;
-  env?: Record<string, string>;
-}
-
-export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
-  const token = options.token ?? 'integration-token';
-  const topicCache =
-    options.topicCache ?? join(await mkdtemp(join(tmpdir(), 'kproxy-cache-')), 'topic');
-  const child = spawn(process.execPath, [SERVER_MAIN], {
+/**
+ * Spawns the built server with exactly `env` (plus `PATH` and a loopback host on a free port,
+ * unless `env` says otherwise) and resolves once it logged "listening".
+ */
+export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [serverMain()], {
     env: {
       PATH: process.env.PATH ?? '',
       KAFKA_PROXY_HOST: '127.0.0.1',
-      KAFKA_PROXY_PORT: String(options.port ?? 0),
-      KAFKA_PROXY_TOKEN: token,
-      KAFKA_PROXY_KAFKA_SERVER: options.brokers.join(','),
-      KAFKA_FLUSHER_TOPIC_CACHE: topicCache,
-      KAFKA_PROXY_TOPIC: 'kproxy-default',
-      LOG_LEVEL: 'info',
-      ...options.env,
+      KAFKA_PROXY_PORT: '0',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  let timer: NodeJS.Timeout | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -75,18 +79,61 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
     void exited.then((code) =>
       reject(new Error(`kafka-proxy exited with ${code} before listening:\n${logs.join('\n')}`)),
     );
-  });
-  const base = url.replace(/\/$/, '');
+    // Never leave an orphan behind: a server that does not come up in time is killed.
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kafka-proxy did not log "listening" within 30 s:\n${logs.join('\n')}`));
+    }, 30_000);
+  }).finally(() => clearTimeout(timer));
   return {
-    url: base,
-    token,
-    port: Number(new URL(base).port),
+    url,
     child,
     logs,
+    exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
+  };
+}
+
+/** A server started by `startProxy`: its URL has no trailing slash. */
+export interface ProxyProcess extends ServerProcess {
+  token: string;
+  port: number;
+  /** Produce requests answered with `status` so far, from the server's `/metrics`. */
+  produceRequests(status?: number): Promise<number>;
+}
+
+export interface ProxyOptions {
+  brokers: string[];
+  token?: string;
+  port?: number;
+  /** Topic cache file; default: a new one in a temporary directory. */
+  topicCache?: string;
+  env?: Record<string, string>;
+}
+
+/** Starts the server against `brokers` with the settings a client's tests need. */
+export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
+  const token = options.token ?? 'integration-token';
+  const topicCache =
+    options.topicCache ?? join(await mkdtemp(join(tmpdir(), 'kproxy-cache-')), 'topic');
+  const server = await spawnServer({
+    KAFKA_PROXY_PORT: String(options.port ?? 0),
+    KAFKA_PROXY_TOKEN: token,
+    KAFKA_PROXY_KAFKA_SERVER: options.brokers.join(','),
+    KAFKA_FLUSHER_TOPIC_CACHE: topicCache,
+    KAFKA_PROXY_TOPIC: 'kproxy-default',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  const base = server.url.replace(/\/$/, '');
+  return {
+    ...server,
+    url: base,
+    token,
+    port: Number(new URL(base).port),
     async produceRequests(status = 200) {
       const res = await fetch(`${base}/metrics`, { headers: { 'x-kafka-proxy-token': token } });
       const text = await res.text();
