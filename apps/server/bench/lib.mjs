@@ -1,0 +1,203 @@
+/* global process, console, URL, performance */
+// What the benchmark scripts share: their options, the broker and the built server they need,
+// topics, starting and stopping the server, posting to it, closed-loop senders and percentiles.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import kafkajs from 'kafkajs';
+import { Pool } from 'undici';
+
+/** The built server, as `pnpm --filter @kproxy/server build` leaves it. */
+export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+/** The token the server is started with and every request carries. */
+const TOKEN = `bench-${randomUUID()}`;
+
+/**
+ * The command line's options. `pnpm bench -- --clients 8` passes the `--` through; it is dropped
+ * so that the flags are read.
+ * @param {import('node:util').ParseArgsConfig['options']} spec
+ * @param {{ allowPositionals?: boolean }} [config]
+ */
+export function readOptions(spec, config = {}) {
+  const args = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'));
+  return parseArgs({ args, options: spec, ...config }).values;
+}
+
+/**
+ * `'1, 2,,3'` -> `['1', '2', '3']`: the values of a comma-separated option.
+ * @param {string} s
+ */
+export const list = (s) =>
+  s
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+
+/**
+ * The broker list from `KAFKA_BROKERS`, once it is set and the server is built; exits with 2 and
+ * says what is missing otherwise.
+ * @returns {string}
+ */
+export function brokersOrExit() {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) {
+    console.error('KAFKA_BROKERS is not set: start a broker first (scripts/kafka.sh up prints it)');
+    process.exit(2);
+  }
+  if (!existsSync(MAIN)) {
+    console.error('dist/main.js is missing: run `pnpm --filter @kproxy/server build` first');
+    process.exit(2);
+  }
+  return brokers;
+}
+
+/**
+ * A kafkajs client for `brokers` (comma-separated), silent.
+ * @param {string} brokers
+ */
+export const kafkaClient = (brokers) =>
+  new kafkajs.Kafka({ brokers: brokers.split(','), logLevel: kafkajs.logLevel.NOTHING });
+
+/**
+ * Creates a fresh topic named `<prefix>-<8 random hex digits>` and waits for its leaders.
+ * @param {import('kafkajs').Kafka} kafka
+ * @param {string} prefix
+ * @param {number} partitions
+ * @returns {Promise<string>} the topic's name
+ */
+export async function createTopic(kafka, prefix, partitions) {
+  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions }],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+  return topic;
+}
+
+/**
+ * Starts the built server on 127.0.0.1 (a free port, the bench token, request log at `info`) with
+ * `env` on top, and resolves once it logs that it is listening.
+ * @param {Record<string, string>} env `KAFKA_PROXY_*` / `KAFKA_FLUSHER_*` settings
+ * @param {string} [name] what to call the server if it exits before listening
+ * @returns {Promise<{ url: string, child: import('node:child_process').ChildProcess }>}
+ */
+export async function startServer(env, name = 'server') {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH,
+      KAFKA_PROXY_HOST: '127.0.0.1',
+      KAFKA_PROXY_PORT: '0',
+      KAFKA_PROXY_TOKEN: TOKEN,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let buffer = '';
+    const onData = (chunk) => {
+      buffer += chunk.toString();
+      const match = /"url":"([^"]+)","tls":\w+,"msg":"listening"/.exec(buffer);
+      if (match) {
+        child.stdout.off('data', onData);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+  // The request log (one JSON line per request at info) is part of the server's cost; dropped here.
+  child.stdout.resume();
+  return { url, child };
+}
+
+/**
+ * Stops the server with SIGTERM and waits for it to exit.
+ * @param {import('node:child_process').ChildProcess} child
+ */
+export async function stopServer(child) {
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+/**
+ * `clients` keep-alive connections to `url`, one request at a time on each.
+ * @param {string} url
+ * @param {number} clients
+ */
+export const keepAlivePool = (url, clients) =>
+  new Pool(url, { connections: clients, pipelining: 1 });
+
+/**
+ * Posts one framed body to the server with the bench token; the caller reads the response body.
+ * @param {Pool} pool
+ * @param {Uint8Array} body
+ */
+export const post = (pool, body) =>
+  pool.request({
+    path: '/',
+    method: 'POST',
+    headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
+    body,
+  });
+
+/**
+ * Closed-loop load: `clients` senders, each awaiting `send(client, request)` for request `from`,
+ * `from + 1`, ... while below `to` and while `Date.now()` is before `deadline`.
+ * @param {object} o
+ * @param {number} o.clients
+ * @param {number} o.deadline a `Date.now()` value after which no sender starts another request
+ * @param {(client: number, request: number) => Promise<boolean>} o.send resolves true once the
+ *   request is acknowledged, false when it failed (counted, no latency)
+ * @param {number} [o.from] first request index (0)
+ * @param {number} [o.to] end of the request indices (no end)
+ * @param {boolean} [o.timed] whether to record latencies (true)
+ * @param {(error: Error) => void} [o.onError] called for a `send` that throws, which then counts as
+ *   failed; without it the error propagates
+ * @returns {Promise<{ latencies: number[], failures: number }>} latencies in ms of the acknowledged
+ *   requests, in completion order
+ */
+export async function closedLoop({
+  clients,
+  deadline,
+  send,
+  from = 0,
+  to = Infinity,
+  timed = true,
+  onError,
+}) {
+  const latencies = [];
+  let failures = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let r = from; r < to && Date.now() < deadline; r++) {
+        const t0 = performance.now();
+        let ok;
+        try {
+          ok = await send(c, r);
+        } catch (error) {
+          if (!onError) throw error;
+          onError(error);
+          ok = false;
+        }
+        if (!ok) failures += 1;
+        else if (timed) latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { latencies, failures };
+}
+
+/**
+ * The `p` quantile (0..1) of ascending `sorted`, nearest rank below; NaN when it is empty.
+ * @param {number[]} sorted
+ * @param {number} p
+ */
+export const quantile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
