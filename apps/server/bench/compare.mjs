@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, URL, performance, setInterval, clearInterval, Buffer */
+/* global process, console, performance, Buffer */
 // The proxy next to a direct kafkajs producer: the same request batches, the same concurrency, the
 // same broker. `pnpm bench` (scripts/bench.sh) builds the server, starts a broker and runs this.
 //
@@ -18,37 +18,39 @@
 // For each size, both modes send clients x (warmup + requests) requests of the same messages, each
 // request to one partition picked round-robin, and wait for acks=-1. Afterwards the topic's high
 // watermarks are summed and compared with the number of messages sent.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import kafkajs from 'kafkajs';
-import { Pool } from 'undici';
 import { encodeFrames } from '@kproxy/framing';
+import {
+  brokersOrExit,
+  closedLoop,
+  createTopic,
+  kafkaClient,
+  keepAlivePool,
+  list,
+  peakRss,
+  post,
+  quantile,
+  readOptions,
+  startServer,
+  stopServer,
+} from './lib.mjs';
 
-const { Kafka, CompressionTypes, Partitioners, logLevel } = kafkajs;
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const TOKEN = `bench-${randomUUID()}`;
+const { CompressionTypes, Partitioners } = kafkajs;
 const ACK_TIMEOUT_MS = 10_000;
 
-const args = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'));
-const { values } = parseArgs({
-  args,
-  options: {
-    sizes: { type: 'string', default: '1024,65536' },
-    messages: { type: 'string', default: '50,4' },
-    requests: { type: 'string', default: '150,60' },
-    warmup: { type: 'string', default: '3' },
-    clients: { type: 'string', default: '32' },
-    partitions: { type: 'string', default: '6' },
-    compression: { type: 'string', default: 'none' },
-    'phase-timeout': { type: 'string', default: '90' },
-  },
+const values = readOptions({
+  sizes: { type: 'string', default: '1024,65536' },
+  messages: { type: 'string', default: '50,4' },
+  requests: { type: 'string', default: '150,60' },
+  warmup: { type: 'string', default: '3' },
+  clients: { type: 'string', default: '32' },
+  partitions: { type: 'string', default: '6' },
+  compression: { type: 'string', default: 'none' },
+  'phase-timeout': { type: 'string', default: '90' },
 });
-const numbers = (s) => s.split(',').map((v) => Number(v.trim()));
+const numbers = (s) => list(s).map(Number);
 const sizes = numbers(values.sizes);
 const perRequest = numbers(values.messages);
 const requests = numbers(values.requests);
@@ -65,29 +67,8 @@ if (perRequest.length !== sizes.length || requests.length !== sizes.length) {
   console.error('--messages and --requests need one value per --sizes value');
   process.exit(2);
 }
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) {
-  console.error('KAFKA_BROKERS is not set: start a broker first (scripts/kafka.sh up prints it)');
-  process.exit(2);
-}
-if (!existsSync(MAIN)) {
-  console.error('dist/main.js is missing: run `pnpm --filter @kproxy/server build` first');
-  process.exit(2);
-}
-
-const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-
-async function createTopic(prefix) {
-  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: partitions }],
-    waitForLeaders: true,
-  });
-  await admin.disconnect();
-  return topic;
-}
+const brokers = brokersOrExit();
+const kafka = kafkaClient(brokers);
 
 async function landed(topic) {
   const admin = kafka.admin();
@@ -113,39 +94,28 @@ function workload(size, messagesPerRequest, count) {
 
 /**
  * Runs every client's requests: first `warmup` each, then (all clients together) the rest, timed.
- * `send(clientIndex, requestIndex)` resolves when the request is acknowledged.
+ * `send(clientIndex, requestIndex)` resolves true when the request is acknowledged and throws when
+ * it failed.
  */
 async function drive(plan, send) {
   let failures = 0;
-  const latencies = [];
+  const onError = (error) => {
+    failures += 1;
+    if (failures <= 3) console.error(`  request failed: ${error.message}`);
+  };
   const deadline = Date.now() + phaseTimeoutMs;
-  const run = async (from, to, timed) =>
-    Promise.all(
-      plan.map(async (_, c) => {
-        for (let r = from; r < to && Date.now() < deadline; r++) {
-          const t0 = performance.now();
-          try {
-            await send(c, r);
-            if (timed) latencies.push(performance.now() - t0);
-          } catch (error) {
-            failures += 1;
-            if (failures <= 3) console.error(`  request failed: ${error.message}`);
-          }
-        }
-      }),
-    );
-  await run(0, warmup, false);
+  const phase = { clients: plan.length, deadline, send, onError };
+  await closedLoop({ ...phase, to: warmup, timed: false });
   const started = performance.now();
-  await run(warmup, plan[0].length, true);
+  const { latencies } = await closedLoop({ ...phase, from: warmup, to: plan[0].length });
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
   return {
     seconds,
     requests: latencies.length,
     failures,
-    p50: q(0.5),
-    p99: q(0.99),
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
     timedOut: Date.now() >= deadline,
   };
 }
@@ -154,7 +124,7 @@ async function drive(plan, send) {
 const partitionOf = (c, r) => (r * clients + c) % partitions;
 
 async function direct(plan) {
-  const topic = await createTopic('bench-direct');
+  const topic = await createTopic(kafka, 'bench-direct', partitions);
   // Configured like the proxy's producer (kafka-producer.ts): idempotent, one request in flight.
   const producer = kafka.producer({
     idempotent: true,
@@ -166,93 +136,48 @@ async function direct(plan) {
   const kafkaMessages = plan.map((reqs, c) =>
     reqs.map((messages, r) => messages.map((value) => ({ value, partition: partitionOf(c, r) }))),
   );
-  const stats = await drive(plan, (c, r) =>
-    producer.send({
+  const stats = await drive(plan, async (c, r) => {
+    await producer.send({
       topic,
       acks: -1,
       timeout: ACK_TIMEOUT_MS,
       compression: compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       messages: kafkaMessages[c][r],
-    }),
-  );
+    });
+    return true;
+  });
   await producer.disconnect();
   return { ...stats, topic, rssMb: undefined };
 }
 
-function procStatus(pid, field) {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
-      readFileSync(`/proc/${pid}/status`, 'utf8'),
-    );
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function startProxy(topic) {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH,
-      KAFKA_PROXY_HOST: '127.0.0.1',
-      KAFKA_PROXY_PORT: '0',
-      KAFKA_PROXY_TOKEN: TOKEN,
+async function proxy(plan) {
+  const topic = await createTopic(kafka, 'bench-proxy', partitions);
+  const { url, child } = await startServer(
+    {
       KAFKA_PROXY_KAFKA_SERVER: brokers,
       KAFKA_PROXY_TOPIC: topic,
       KAFKA_PROXY_ACK_MODE: 'durable',
       KAFKA_PROXY_KAFKA_COMPRESSION: compression,
-      LOG_LEVEL: 'info',
       // Flusher settings under test may be passed through from the environment.
       ...Object.fromEntries(
         Object.entries(process.env).filter(([k]) => k.startsWith('KAFKA_FLUSHER_')),
       ),
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise((resolve, reject) => {
-    let buffer = '';
-    const onData = (chunk) => {
-      buffer += chunk.toString();
-      const match = /"url":"([^"]+)","tls":\w+,"msg":"listening"/.exec(buffer);
-      if (match) {
-        child.stdout.off('data', onData);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the proxy exited with ${code}`)));
-  });
-  // The proxy's request log (one JSON line per request at info) is part of its cost; dropped here.
-  child.stdout.resume();
-  return { url, child };
-}
-
-async function proxy(plan) {
-  const topic = await createTopic('bench-proxy');
-  const { url, child } = await startProxy(topic);
+    'the proxy',
+  );
   // Encoded before timing, as a client would hold its batch ready.
   const bodies = plan.map((reqs) => reqs.map((messages) => encodeFrames(messages)));
-  const http = new Pool(url, { connections: clients, pipelining: 1 });
-  let peakRss = 0;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, procStatus(child.pid, 'VmRSS') ?? 0);
-  }, 50);
+  const http = keepAlivePool(url, clients);
+  const rss = peakRss(child.pid);
   const stats = await drive(plan, async (c, r) => {
-    const res = await http.request({
-      path: '/',
-      method: 'POST',
-      headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
-      body: bodies[c][r],
-    });
+    const res = await post(http, bodies[c][r]);
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text}`);
+    return true;
   });
-  clearInterval(sampler);
-  // VmHWM is the kernel's own peak, including moments between samples.
-  const rssMb = Math.max(peakRss, procStatus(child.pid, 'VmHWM') ?? 0);
+  const rssMb = rss();
   await http.close();
-  child.kill('SIGTERM');
-  await once(child, 'exit');
+  await stopServer(child);
   return { ...stats, topic, rssMb };
 }
 

@@ -1,9 +1,9 @@
-/* global process, console, URL, performance */
+/* global process, console, URL, performance, setInterval, clearInterval */
 // What the benchmark scripts share: their options, the broker and the built server they need,
 // topics, starting and stopping the server, posting to it, closed-loop senders and percentiles.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -201,3 +201,37 @@ export async function closedLoop({
  */
 export const quantile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+
+/**
+ * A field of `/proc/<pid>/status` in MB (`VmRSS`, `VmHWM`, ...), or undefined where unreadable.
+ * @param {number} pid
+ * @param {string} field
+ */
+function procStatus(pid, field) {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples the RSS of process `pid` every 50 ms until the returned function is called, which gives
+ * the peak in MB: the larger of the samples and the kernel's own peak (`VmHWM`), which includes
+ * moments between samples. 0 where `/proc` is unreadable.
+ * @param {number} pid
+ * @returns {() => number}
+ */
+export function peakRss(pid) {
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, procStatus(pid, 'VmRSS') ?? 0);
+  }, 50);
+  return () => {
+    clearInterval(sampler);
+    return Math.max(peak, procStatus(pid, 'VmHWM') ?? 0);
+  };
+}
