@@ -45,11 +45,13 @@ export class Batch {
     this.bodyBytes += FRAME_HEADER_BYTES + item.bytes.length;
   }
 
-  remove(item: PendingMessage): void {
+  /** Takes a message out; `false` if it was not in this batch. */
+  remove(item: PendingMessage): boolean {
     const i = this.items.indexOf(item);
-    if (i < 0) return;
+    if (i < 0) return false;
     this.items.splice(i, 1);
     this.bodyBytes -= FRAME_HEADER_BYTES + item.bytes.length;
+    return true;
   }
 
   isFull(maxMessages: number, maxBytes: number): boolean {

@@ -1,11 +1,12 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { encodeFrames } from '@kproxy/framing';
+import { encodeFrames, FRAME_HEADER_BYTES } from '@kproxy/framing';
 import { Batch, type PendingMessage, type SendResult } from './batch.js';
 import { KafkaProxyError } from './errors.js';
 import { checkTopic, toBytes, type Message } from './message.js';
 import { resolveOptions, type KafkaProxyClientOptions, type ResolvedOptions } from './options.js';
 import { abortedError, withRetry } from './retry.js';
+import { Room, Waiter } from './room.js';
 import { Transport, type HttpResponse } from './transport.js';
 
 const gzip = promisify(gzipCallback);
@@ -15,8 +16,9 @@ export interface SendOptions {
   /** Topic for this message; default: the client's `topic`, else the server's default topic. */
   topic?: string;
   /**
-   * Gives up waiting for this message. Before its batch is sent, the message is taken out of it;
-   * after, the request goes on for the other messages and this one may still land.
+   * Gives up waiting for this message. While it waits for room in a full queue, or before its
+   * batch is sent, the message is taken out; after, the request goes on for the other messages
+   * and this one may still land.
    */
   signal?: AbortSignal;
 }
@@ -60,13 +62,15 @@ export class KafkaProxyClient {
   readonly #unsettled = new Set<Batch>();
   readonly #lifetime = new AbortController();
   /** Messages waiting on each caller's signal: one abort listener per signal, not per message. */
-  readonly #watched = new WeakMap<AbortSignal, Map<PendingMessage, Batch>>();
+  readonly #watched = new WeakMap<AbortSignal, Map<PendingMessage, Batch | Waiter>>();
+  readonly #room: Room;
   #inFlight = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: KafkaProxyClientOptions) {
     this.#options = resolveOptions(options);
     if (this.#options.topic !== undefined) checkTopic(this.#options.topic);
+    this.#room = new Room(this.#options.maxQueuedBytes, this.#options.maxQueuedMessages);
     this.#transport = new Transport(
       this.#options.baseUrl,
       this.#options.token,
@@ -82,7 +86,9 @@ export class KafkaProxyClient {
   }
 
   /**
-   * Queues one message; resolves with where it landed once its batch is acknowledged.
+   * Queues one message; resolves with where it landed once its batch is acknowledged. When the
+   * queue is full (`maxQueuedBytes`, `maxQueuedMessages`) the message first waits its turn for
+   * room, or with `onFull: 'reject'` the promise rejects at once with `queue_full`.
    *
    * @example
    * ```ts
@@ -93,9 +99,24 @@ export class KafkaProxyClient {
   send(message: Message, options: SendOptions = {}): Promise<SendResult> {
     try {
       const topic = this.#topicFor(options.topic);
-      const item = this.#prepare(message, undefined, options.signal);
+      const signal = options.signal;
+      const item = this.#prepare(message, undefined, signal);
+      const size = FRAME_HEADER_BYTES + item.bytes.length;
+      if (this.#room.tryTake(size, 1)) {
+        const promise = this.#track(item);
+        this.#enqueue(topic, item, signal);
+        return promise;
+      }
+      if (this.#options.onFull === 'reject') throw this.#queueFull();
       const promise = this.#track(item);
-      this.#enqueue(topic, item, options.signal);
+      const waiter = new Waiter(
+        size,
+        1,
+        () => this.#enqueue(topic, item, signal),
+        (error) => item.reject(error),
+      );
+      this.#room.wait(waiter);
+      if (signal) this.#watch(signal, item, waiter);
       return promise;
     } catch (err) {
       return Promise.reject(asError(err));
@@ -105,7 +126,9 @@ export class KafkaProxyClient {
   /**
    * Sends these messages now, as few requests as the batch limits allow, without waiting for the
    * linger time. Resolves with one result per message, in order. If one request fails for good,
-   * the promise rejects; requests already acknowledged stay in Kafka.
+   * the promise rejects; requests already acknowledged stay in Kafka. When the queue is full, each
+   * request waits its turn for room like a `send()` (or, with `onFull: 'reject'`, the requests
+   * that do not fit are not made and the promise rejects with `queue_full`).
    *
    * @example
    * ```ts
@@ -124,25 +147,54 @@ export class KafkaProxyClient {
       // Queued single sends to this topic go first, so order is kept.
       const open = this.#open.get(topic ?? DEFAULT_TOPIC_KEY);
       if (open) this.#cut(open);
-      let batch = this.#newBatch(topic, signal);
+      const chunks = [new Batch(topic, signal)];
       for (const item of items) {
-        if (!batch.fits(item.bytes.length, this.#options.maxMessages, this.#options.maxBytes)) {
-          this.#ready(batch);
-          batch = this.#newBatch(topic, signal);
+        let chunk = chunks[chunks.length - 1] as Batch;
+        if (!chunk.fits(item.bytes.length, this.#options.maxMessages, this.#options.maxBytes)) {
+          chunk = new Batch(topic, signal);
+          chunks.push(chunk);
         }
-        batch.add(item);
+        chunk.add(item);
       }
-      this.#ready(batch);
+      for (const chunk of chunks) this.#admitChunk(chunk, signal);
       return Promise.all(promises);
     } catch (err) {
       return Promise.reject(asError(err));
     }
   }
 
-  /** Sends every queued batch now and resolves once all batches sent so far are settled. */
+  /**
+   * Resolves once nobody waits for room in the queue and there is room for another message. A
+   * producer that does not await each `send()` calls it between sends to bound its own memory.
+   *
+   * @example
+   * ```ts
+   * for await (const line of lines) {
+   *   client.send(line).catch(onError);
+   *   await client.waitForRoom();
+   * }
+   * ```
+   */
+  waitForRoom(): Promise<void> {
+    return this.#room.whenRoom();
+  }
+
+  /**
+   * Sends every queued batch now, including sends still waiting for room, and resolves once all
+   * batches sent so far are settled.
+   */
   async flush(): Promise<void> {
-    for (const batch of [...this.#open.values()]) this.#cut(batch);
-    await Promise.all([...this.#unsettled].map((b) => b.done));
+    const last = this.#room.last;
+    for (;;) {
+      for (const batch of [...this.#open.values()]) this.#cut(batch);
+      const unsettled = [...this.#unsettled].map((b) => b.done);
+      // Every wait ends as a batch settles and frees room, so the line moves on each turn.
+      if (last?.state !== 'waiting' || unsettled.length === 0) {
+        await Promise.all(unsettled);
+        return;
+      }
+      await Promise.race(unsettled);
+    }
   }
 
   /**
@@ -278,7 +330,43 @@ export class KafkaProxyClient {
     if (batch.isFull(maxMessages, maxBytes)) this.#cut(batch);
   }
 
-  #watch(signal: AbortSignal, item: PendingMessage, batch: Batch): void {
+  /** Sends one request of a `sendBatch` once there is room for all of it. */
+  #admitChunk(chunk: Batch, signal: AbortSignal | undefined): void {
+    const send = (): void => {
+      this.#unsettled.add(chunk);
+      this.#ready(chunk);
+    };
+    const fail = (error: KafkaProxyError): void => {
+      for (const item of chunk.items) item.reject(error);
+    };
+    if (this.#room.tryTake(chunk.bodyBytes, chunk.items.length)) return send();
+    if (this.#options.onFull === 'reject') return fail(this.#queueFull());
+    const onAbort = (): void => {
+      if (signal && this.#room.cancel(waiter)) fail(abortedError(signal));
+    };
+    const waiter = new Waiter(
+      chunk.bodyBytes,
+      chunk.items.length,
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        send();
+      },
+      fail,
+    );
+    this.#room.wait(waiter);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  }
+
+  #queueFull(): KafkaProxyError {
+    const { maxQueuedBytes, maxQueuedMessages } = this.#options;
+    return new KafkaProxyError(
+      'queue_full',
+      `the client's queue is full (maxQueuedBytes ${maxQueuedBytes}, maxQueuedMessages ${maxQueuedMessages}); send again once earlier sends settle`,
+      { retriable: true },
+    );
+  }
+
+  #watch(signal: AbortSignal, item: PendingMessage, owner: Batch | Waiter): void {
     let items = this.#watched.get(signal);
     if (!items) {
       const watched = new Map<PendingMessage, Batch>();
@@ -290,18 +378,25 @@ export class KafkaProxyClient {
           this.#watched.delete(signal);
           const error = abortedError(signal);
           for (const [pending, owner] of watched) {
-            // Still queued: take it out so it is never sent. Already sent: just stop waiting.
-            if (this.#open.get(owner.topic ?? DEFAULT_TOPIC_KEY) === owner) owner.remove(pending);
+            // Waiting for room or still queued: take it out so it is never sent. Already sent:
+            // just stop waiting.
+            if (owner instanceof Waiter) this.#room.cancel(owner);
+            else if (this.#open.get(owner.topic ?? DEFAULT_TOPIC_KEY) === owner) {
+              if (owner.remove(pending))
+                this.#room.release(FRAME_HEADER_BYTES + pending.bytes.length, 1);
+            }
             pending.reject(error);
           }
         },
         { once: true },
       );
     }
-    items.set(item, batch);
-    const watched = items;
-    const forget = (): void => void watched.delete(item);
-    batch.done.then(forget, forget);
+    items.set(item, owner);
+    if (owner instanceof Batch) {
+      const watched = items;
+      const forget = (): void => void watched.delete(item);
+      owner.done.then(forget, forget);
+    }
   }
 
   #newBatch(topic: string | undefined, signal?: AbortSignal): Batch {
@@ -331,6 +426,7 @@ export class KafkaProxyClient {
       void this.#dispatch(batch).finally(() => {
         this.#inFlight--;
         this.#unsettled.delete(batch);
+        this.#room.release(batch.bodyBytes, batch.items.length);
         batch.finish();
         this.#pump();
       });
@@ -432,6 +528,7 @@ export class KafkaProxyClient {
   }
 
   #abortAll(error: KafkaProxyError): void {
+    for (const waiter of this.#room.clear()) waiter.fail(error);
     for (const batch of [...this.#open.values(), ...this.#queue]) {
       clearTimeout(batch.timer);
       for (const item of batch.items) item.reject(error);

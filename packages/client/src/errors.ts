@@ -4,6 +4,7 @@ export type LocalErrorCode =
   | 'timeout'
   | 'aborted'
   | 'client_closed'
+  | 'queue_full'
   | 'message_too_large'
   | 'invalid_topic'
   | 'invalid_option'

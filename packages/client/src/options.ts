@@ -81,6 +81,18 @@ export interface KafkaProxyClientOptions {
   compression?: 'none' | 'gzip';
   /** Batches in flight at once; more wait their turn. Default 4. */
   maxInFlight?: number;
+  /**
+   * Most framed bytes (4 + length per message) the client holds in batches, queued or in flight.
+   * At least `batch.maxBytes`. Default 64 MiB.
+   */
+  maxQueuedBytes?: number;
+  /** Most messages the client holds in batches, queued or in flight. At least `batch.maxMessages`. Default 100000. */
+  maxQueuedMessages?: number;
+  /**
+   * What `send()` and `sendBatch()` do when the queue is full: `'wait'` (default) until
+   * acknowledgements make room, first come first served; `'reject'` at once with `queue_full`.
+   */
+  onFull?: 'wait' | 'reject';
   /** Ask for durable (`200` after Kafka acks, default) or buffered (`202`) acknowledgement. */
   ack?: 'durable' | 'buffered';
   /** Your own undici dispatcher; the client then never closes it. Default: a keep-alive Agent. */
@@ -109,6 +121,8 @@ export const DEFAULTS = Object.freeze({
   maxElapsedMs: 30_000,
   requestTimeoutMs: 30_000,
   maxInFlight: 4,
+  maxQueuedBytes: 64 * 1024 * 1024,
+  maxQueuedMessages: 100_000,
 });
 
 export interface ResolvedOptions {
@@ -123,6 +137,9 @@ export interface ResolvedOptions {
   requestTimeoutMs: number;
   compression: 'none' | 'gzip';
   maxInFlight: number;
+  maxQueuedBytes: number;
+  maxQueuedMessages: number;
+  onFull: 'wait' | 'reject';
   ack: 'durable' | 'buffered';
   hooks: ClientHooks;
 }
@@ -160,11 +177,30 @@ export function resolveOptions(options: KafkaProxyClientOptions): ResolvedOption
       `maxMessageBytes (${maxMessageBytes}) + 4 must fit in batch.maxBytes (${maxBytes})`,
     );
   }
+  const maxMessages = check('batch.maxMessages', b.maxMessages ?? DEFAULTS.maxMessages, 1);
+  // A full batch must always fit in an empty queue, or it would wait for ever.
+  const maxQueuedBytes = check(
+    'maxQueuedBytes',
+    options.maxQueuedBytes ?? Math.max(DEFAULTS.maxQueuedBytes, maxBytes),
+    maxBytes,
+  );
+  const maxQueuedMessages = check(
+    'maxQueuedMessages',
+    options.maxQueuedMessages ?? Math.max(DEFAULTS.maxQueuedMessages, maxMessages),
+    maxMessages,
+  );
+  const onFull = options.onFull ?? 'wait';
+  if (onFull !== 'wait' && onFull !== 'reject') {
+    throw new KafkaProxyError(
+      'invalid_option',
+      `onFull must be 'wait' or 'reject', got ${String(onFull)}`,
+    );
+  }
   return {
     baseUrl,
     token: options.token,
     topic: options.topic,
-    maxMessages: check('batch.maxMessages', b.maxMessages ?? DEFAULTS.maxMessages, 1),
+    maxMessages,
     maxBytes,
     lingerMs: check('batch.lingerMs', b.lingerMs ?? DEFAULTS.lingerMs, 0, false),
     maxMessageBytes,
@@ -181,6 +217,9 @@ export function resolveOptions(options: KafkaProxyClientOptions): ResolvedOption
     ),
     compression: options.compression ?? 'none',
     maxInFlight: check('maxInFlight', options.maxInFlight ?? DEFAULTS.maxInFlight, 1),
+    maxQueuedBytes,
+    maxQueuedMessages,
+    onFull,
     ack: options.ack ?? 'durable',
     hooks: options.hooks ?? {},
   };
