@@ -23,6 +23,16 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
+/** What a client holds: see {@link KafkaProxyClient.queued}. */
+export interface QueueStatus {
+  /** Framed bytes (4 + length per message) in batches, queued or in flight. */
+  bytes: number;
+  /** Messages in batches, queued or in flight. */
+  messages: number;
+  /** Sends, and `sendBatch` requests, waiting for room. */
+  waiting: number;
+}
+
 /** Liveness and readiness of the proxy, from `GET /healthz` and `GET /readyz`. */
 export interface HealthStatus {
   live: boolean;
@@ -161,6 +171,19 @@ export class KafkaProxyClient {
     } catch (err) {
       return Promise.reject(asError(err));
     }
+  }
+
+  /**
+   * What the client holds right now: framed bytes and messages in batches (queued or in flight),
+   * bounded by `maxQueuedBytes` and `maxQueuedMessages`, and how many sends wait for room.
+   *
+   * @example
+   * ```ts
+   * const { bytes, messages, waiting } = client.queued;
+   * ```
+   */
+  get queued(): QueueStatus {
+    return { bytes: this.#room.bytes, messages: this.#room.messages, waiting: this.#room.waiting };
   }
 
   /**

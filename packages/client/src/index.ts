@@ -1,4 +1,9 @@
-export { KafkaProxyClient, type SendOptions, type HealthStatus } from './client.js';
+export {
+  KafkaProxyClient,
+  type SendOptions,
+  type HealthStatus,
+  type QueueStatus,
+} from './client.js';
 export type { SendResult } from './batch.js';
 export {
   KafkaProxyError,

@@ -33,9 +33,19 @@ export class Room {
     readonly maxMessages: number,
   ) {}
 
-  /** Whether anyone waits. */
+  /** How many sends (or `sendBatch` requests) wait for room. */
   get waiting(): number {
     return this.#waiting;
+  }
+
+  /** Framed bytes held in batches, queued or in flight. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Messages held in batches, queued or in flight. */
+  get messages(): number {
+    return this.#messages;
   }
 
   /** The last waiter in line, if any. */
