@@ -192,6 +192,21 @@ describe('when the queue is full', () => {
     expect(acceptedTexts(setup.fake)).toEqual(['a', 'b', 'c']);
   });
 
+  it("with onFull: 'reject' sendBatch sends what fits and refuses the rest in order", async () => {
+    const { c, gate: g } = openGated({
+      batch: { maxMessages: 2 },
+      maxQueuedMessages: 3,
+      maxInFlight: 1,
+      onFull: 'reject',
+    });
+    // Requests of 2, 2 and 1 messages: the second does not fit, so the third is refused too.
+    const batch = c.sendBatch(['a', 'b', 'c', 'd', 'e']);
+    await expect(batch).rejects.toMatchObject({ code: 'queue_full' });
+    expect(c.queued.messages).toBe(2);
+    await drive(g, c.flush());
+    expect(acceptedTexts(setup.fake)).toEqual(['a', 'b']);
+  });
+
   it('frees the room of a failed request so later sends go on', async () => {
     const { c, gate: g } = openGated({ batch: { maxMessages: 1 }, maxQueuedMessages: 1 });
     setup.fake.script.push({

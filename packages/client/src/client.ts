@@ -166,7 +166,9 @@ export class KafkaProxyClient {
         }
         chunk.add(item);
       }
-      for (const chunk of chunks) this.#admitChunk(chunk, signal);
+      // Once one request is refused, later ones are too, so none overtakes it.
+      let refused = false;
+      for (const chunk of chunks) refused = !this.#admitChunk(chunk, signal, refused);
       return Promise.all(promises);
     } catch (err) {
       return Promise.reject(asError(err));
@@ -353,8 +355,11 @@ export class KafkaProxyClient {
     if (batch.isFull(maxMessages, maxBytes)) this.#cut(batch);
   }
 
-  /** Sends one request of a `sendBatch` once there is room for all of it. */
-  #admitChunk(chunk: Batch, signal: AbortSignal | undefined): void {
+  /**
+   * Sends one request of a `sendBatch` once there is room for all of it; `false` if it was
+   * refused (`onFull: 'reject'`, or `refuse`).
+   */
+  #admitChunk(chunk: Batch, signal: AbortSignal | undefined, refuse: boolean): boolean {
     const send = (): void => {
       this.#unsettled.add(chunk);
       this.#ready(chunk);
@@ -362,8 +367,14 @@ export class KafkaProxyClient {
     const fail = (error: KafkaProxyError): void => {
       for (const item of chunk.items) item.reject(error);
     };
-    if (this.#room.tryTake(chunk.bodyBytes, chunk.items.length)) return send();
-    if (this.#options.onFull === 'reject') return fail(this.#queueFull());
+    if (!refuse && this.#room.tryTake(chunk.bodyBytes, chunk.items.length)) {
+      send();
+      return true;
+    }
+    if (refuse || this.#options.onFull === 'reject') {
+      fail(this.#queueFull());
+      return false;
+    }
     const onAbort = (): void => {
       if (signal && this.#room.cancel(waiter)) fail(abortedError(signal));
     };
@@ -378,6 +389,7 @@ export class KafkaProxyClient {
     );
     this.#room.wait(waiter);
     signal?.addEventListener('abort', onAbort, { once: true });
+    return true;
   }
 
   #queueFull(): KafkaProxyError {
