@@ -97,11 +97,15 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
   if (flags.batchBytes !== undefined) batch.maxBytes = flags.batchBytes;
   if (flags.lingerMs !== undefined) batch.lingerMs = flags.lingerMs;
   const retry: NonNullable<KafkaProxyClientOptions['retry']> = {};
+  // Enough unacknowledged messages to keep every connection busy, few enough to bound memory.
+  const maxQueuedMessages =
+    (flags.batchMessages ?? DEFAULTS.maxMessages) * (DEFAULTS.maxInFlight + 1);
   if (flags.attempts !== undefined) retry.attempts = flags.attempts;
   if (flags.retryForMs !== undefined) retry.maxElapsedMs = flags.retryForMs;
   const extra: Partial<KafkaProxyClientOptions> = {
     batch,
     retry,
+    maxQueuedMessages,
     compression: flags.gzip === true ? 'gzip' : 'none',
     ack: flags.buffered === true ? 'buffered' : 'durable',
     hooks: {
@@ -119,10 +123,6 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
   let failed = 0;
   let landedTopic: string | undefined = flags.topic;
   let firstError: unknown;
-  let pending = 0;
-  let wake: (() => void) | undefined;
-  // Enough unacknowledged messages to keep every connection busy, few enough to bound memory.
-  const window = (flags.batchMessages ?? DEFAULTS.maxMessages) * (DEFAULTS.maxInFlight + 1);
 
   if ((files.length === 0 || files.includes('-')) && (io.stdin as { isTTY?: boolean }).isTTY) {
     io.stderr.write('kproxy: reading messages from the terminal; end with Ctrl-D\n');
@@ -148,7 +148,6 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
       if (progress.active) io.stderr.write('\n');
       io.stderr.write('kproxy: interrupted; delivering queued messages (Ctrl-C again to quit)\n');
       resolve({ done: true, value: undefined });
-      wake?.();
     };
   });
   const releaseInterrupt = io.onInterrupt?.(() => onInterrupt?.());
@@ -161,7 +160,6 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
       const message = next.value;
       if (firstError !== undefined) break;
       if (flags.skipEmpty === true && message.length === 0) continue;
-      pending++;
       client
         .send(message, sendOptions)
         .then(
@@ -175,16 +173,10 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
             firstError ??= err;
           },
         )
-        .finally(() => {
-          pending--;
-          report();
-          wake?.();
-        })
+        .finally(report)
         .catch(() => undefined);
-      if (pending >= window) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
+      // The client bounds what it holds; stop reading while it is full.
+      await Promise.race([client.waitForRoom(), interruption]);
     }
   } catch (err) {
     firstError ??= err;
