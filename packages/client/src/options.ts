@@ -86,7 +86,10 @@ export interface KafkaProxyClientOptions {
    * At least `batch.maxBytes`. Default 64 MiB.
    */
   maxQueuedBytes?: number;
-  /** Most messages the client holds in batches, queued or in flight. At least `batch.maxMessages`. Default 100000. */
+  /**
+   * Most messages the client holds in batches, queued or in flight. At least
+   * `batch.maxMessages`. Default 100000.
+   */
   maxQueuedMessages?: number;
   /**
    * What `send()` and `sendBatch()` do when the queue is full: `'wait'` (default) until
