@@ -33,10 +33,7 @@ describe('auth', () => {
     expect(tokenFromHeaders(new Headers({ authorization: 'Bearer b' }))).toBe('b');
     for (const authorization of ['Basic b', 'b', 'Bearer ', 'Bearer a b', 'Bearer a, Bearer b']) {
       expect(() => tokenFromHeaders(new Headers({ authorization }))).toThrow(
-        expect.objectContaining({
-          code: 'unauthorized',
-          message: expect.stringContaining('Bearer'),
-        }),
+        /Authorization header must be exactly "Bearer <token>"/,
       );
     }
     expect(tokenFromHeaders(new Headers())).toBeUndefined();
