@@ -190,6 +190,45 @@ describe('errors: status, stable code, message, and nothing produced', () => {
     ).toMatchObject({ status: 415, error: 'unsupported_encoding' });
   });
 
+  it('refuses an empty x-kafka-proxy-ack header with 400 instead of taking the default', async () => {
+    const { app, producer } = await testApp();
+    const res = await post(app, '/', framed('x'), { 'x-kafka-proxy-ack': '' });
+    expect(await errorOf(res)).toMatchObject({ status: 400, error: 'bad_request' });
+    expect(producer.text('default-topic').size).toBe(0);
+  });
+
+  it('answers 401 with WWW-Authenticate, and names a malformed Authorization header', async () => {
+    const { app } = await testApp();
+    const missing = await app.request('/topic');
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="kafka-proxy"');
+    const basic = await app.request('/topic', { headers: { authorization: `Basic ${TOKEN}` } });
+    expect(basic.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect((await errorOf(basic)).message).toContain('Bearer <token>');
+    // Two Authorization headers arrive joined: refused, whichever one holds the right token.
+    const twice = new Headers();
+    twice.append('authorization', `Bearer ${TOKEN}`);
+    twice.append('authorization', 'Bearer wrong');
+    expect((await app.request('/topic', { headers: twice })).status).toBe(401);
+    const repeated = new Headers();
+    repeated.append('x-kafka-proxy-token', TOKEN);
+    repeated.append('x-kafka-proxy-token', TOKEN);
+    expect((await app.request('/topic', { headers: repeated })).status).toBe(401);
+    // Bytes outside ASCII in the token are just a wrong token.
+    const latin1 = await app.request('/topic', {
+      headers: { 'x-kafka-proxy-token': `${TOKEN}\u00e9\u00ff` },
+    });
+    expect(await errorOf(latin1)).toMatchObject({ status: 401, error: 'unauthorized' });
+  });
+
+  it('refuses a body of more messages than KAFKA_PROXY_MAX_BODY_MESSAGES with 413, queueing nothing', async () => {
+    const { app, producer } = await testApp({ KAFKA_PROXY_MAX_BODY_MESSAGES: '1000' });
+    const res = await post(app, '/', new Uint8Array(4 * 1001));
+    expect(await errorOf(res)).toMatchObject({ status: 413, error: 'too_many_messages' });
+    expect(producer.text('default-topic').size).toBe(0);
+    expect((await post(app, '/', new Uint8Array(4 * 1000))).status).toBe(200);
+  });
+
   it('answers 503 with Retry-After when the buffer bound would be exceeded, queueing nothing', async () => {
     const { app, producer } = await testApp({
       KAFKA_PROXY_MAX_BUFFERED_BYTES: '1000',

@@ -148,6 +148,8 @@ export function createApp(deps: AppDependencies): ProxyApp {
     }
     if (failure.retryAfterSeconds !== undefined)
       c.header('retry-after', String(failure.retryAfterSeconds));
+    // RFC 9110 §15.5.2: a 401 names the scheme it wants.
+    if (failure.status === 401) c.header('www-authenticate', 'Bearer realm="kafka-proxy"');
     // A rejected upload may be unread; the HTTP layer drains it only briefly before closing the
     // socket, so tell the client not to reuse this connection for its next request.
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('connection', 'close');

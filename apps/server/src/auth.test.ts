@@ -31,7 +31,11 @@ describe('auth', () => {
   it('reads the token from x-kafka-proxy-token or Authorization: Bearer', () => {
     expect(tokenFromHeaders(new Headers({ 'x-kafka-proxy-token': 'a' }))).toBe('a');
     expect(tokenFromHeaders(new Headers({ authorization: 'Bearer b' }))).toBe('b');
-    expect(tokenFromHeaders(new Headers({ authorization: 'Basic b' }))).toBeUndefined();
+    for (const authorization of ['Basic b', 'b', 'Bearer ', 'Bearer a b', 'Bearer a, Bearer b']) {
+      expect(() => tokenFromHeaders(new Headers({ authorization }))).toThrow(
+        /Authorization header must be exactly "Bearer <token>"/,
+      );
+    }
     expect(tokenFromHeaders(new Headers())).toBeUndefined();
   });
 

@@ -78,6 +78,8 @@ export function createAuthenticator(rules: readonly TokenRule[]): Authenticator 
 /**
  * The token a request carries: `x-kafka-proxy-token` (the original client's header) wins over
  * `Authorization: Bearer`.
+ *
+ * @throws ProxyError `unauthorized` when `Authorization` is present but not one Bearer token.
  */
 export function tokenFromHeaders(headers: {
   get(name: string): string | null | undefined;
@@ -87,7 +89,15 @@ export function tokenFromHeaders(headers: {
   const authorization = headers.get('authorization');
   if (authorization === null || authorization === undefined) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  return match?.[1];
+  if (match?.[1] === undefined) {
+    // Another scheme, no token, or several Authorization headers (joined with ", "): say so rather
+    // than "missing token", which sends the client looking in the wrong place.
+    throw new ProxyError(
+      'unauthorized',
+      'the Authorization header must be exactly "Bearer <token>" (one header, one token)',
+    );
+  }
+  return match[1];
 }
 
 /**

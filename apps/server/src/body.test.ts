@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { encodeFrames } from '@kproxy/framing';
 import { describe, expect, it } from 'vitest';
-import { readFramedBody } from './body.js';
+import { MESSAGE_OVERHEAD_BYTES, readFramedBody } from './body.js';
 import { BufferBudget } from './buffer-budget.js';
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
@@ -15,7 +15,7 @@ function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   });
 }
 
-const limits = { maxBodyBytes: 1 << 20, maxMessageBytes: 1 << 16 };
+const limits = { maxBodyBytes: 1 << 20, maxMessageBytes: 1 << 16, maxMessages: 1000 };
 
 describe('readFramedBody', () => {
   it('decodes frames split across chunks anywhere', async () => {
@@ -39,6 +39,29 @@ describe('readFramedBody', () => {
     ).rejects.toMatchObject({ code: 'buffer_full', status: 503 });
   });
 
+  it('refuses a body of more messages than the limit, even empty ones, with 413', async () => {
+    const empties = new Uint8Array(4 * 1001); // 1001 empty frames
+    await expect(
+      readFramedBody(
+        streamOf([empties]),
+        new Headers(),
+        limits,
+        new BufferBudget(1 << 20).reserve(),
+      ),
+    ).rejects.toMatchObject({ code: 'too_many_messages', status: 413 });
+  });
+
+  it('charges empty messages against the buffer bound', async () => {
+    const budget = new BufferBudget(1 << 20);
+    const reservation = budget.reserve();
+    await readFramedBody(streamOf([new Uint8Array(4 * 100)]), new Headers(), limits, reservation);
+    expect(reservation.bytes).toBe(100 * MESSAGE_OVERHEAD_BYTES);
+    const small = new BufferBudget(99 * MESSAGE_OVERHEAD_BYTES);
+    await expect(
+      readFramedBody(streamOf([new Uint8Array(4 * 100)]), new Headers(), limits, small.reserve()),
+    ).rejects.toMatchObject({ code: 'buffer_full', status: 503 });
+  });
+
   it('stops reading a compressed body at the decoded limit', async () => {
     let pulled = 0;
     const bomb = gzipSync(new Uint8Array(128 * 1024 * 1024));
@@ -59,7 +82,7 @@ describe('readFramedBody', () => {
       readFramedBody(
         source,
         new Headers({ 'content-encoding': 'gzip' }),
-        { maxBodyBytes: 1 << 20, maxMessageBytes: 1 << 30 },
+        { maxBodyBytes: 1 << 20, maxMessageBytes: 1 << 30, maxMessages: 1 << 30 },
         new BufferBudget(1 << 30).reserve(),
       ),
     ).rejects.toMatchObject({ code: 'body_too_large', status: 413 });
@@ -105,7 +128,7 @@ describe('readFramedBody from a Node stream (the request under @hono/node-server
       readFramedBody(
         source,
         new Headers(),
-        { maxBodyBytes: 50, maxMessageBytes: 1 << 16 },
+        { maxBodyBytes: 50, maxMessageBytes: 1 << 16, maxMessages: 1000 },
         new BufferBudget(1 << 20).reserve(),
       ),
     ).rejects.toMatchObject({ code: 'body_too_large', status: 413 });

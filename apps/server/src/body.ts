@@ -8,7 +8,16 @@ import { ProxyError } from './errors.js';
 export interface BodyLimits {
   maxBodyBytes: number;
   maxMessageBytes: number;
+  /** Most messages one body may hold (empty messages cost memory too). */
+  maxMessages: number;
 }
+
+/**
+ * What each message is charged against the buffer bound on top of its payload: its `Uint8Array`
+ * view and its place in the batch. Without it a body of empty frames (4 bytes each on the wire)
+ * would hold memory the bound never sees.
+ */
+export const MESSAGE_OVERHEAD_BYTES = 64;
 
 /** The messages of a fully read and validated body. */
 export interface FramedBody {
@@ -123,7 +132,7 @@ async function* decoded(
  * buffer bound chunk by chunk, and the whole body must be valid before anything is returned.
  *
  * @throws ProxyError `empty_body`, `truncated_frame` (400), `body_too_large`,
- *   `message_too_large` (413), `buffer_full` (503).
+ *   `message_too_large`, `too_many_messages` (413), `buffer_full` (503).
  */
 export async function readFramedBody(
   body: BodySource | null,
@@ -149,9 +158,15 @@ export async function readFramedBody(
       total += chunk.byteLength;
       if (total > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
       const completed = decoder.push(chunk);
+      if (messages.length + completed.length > limits.maxMessages) {
+        throw new ProxyError(
+          'too_many_messages',
+          `the body holds more than ${limits.maxMessages} messages (KAFKA_PROXY_MAX_BODY_MESSAGES)`,
+        );
+      }
       let size = 0;
       for (const message of completed) size += message.byteLength;
-      reservation.grow(size);
+      reservation.grow(size + completed.length * MESSAGE_OVERHEAD_BYTES);
       bytes += size;
       for (const message of completed) messages.push(message);
     }

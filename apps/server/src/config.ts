@@ -21,6 +21,8 @@ export interface Config {
     readonly port: number;
     readonly tlsCert: string | undefined;
     readonly tlsKey: string | undefined;
+    /** Longest a request may take to arrive, headers and body (Node's `server.requestTimeout`). */
+    readonly requestTimeoutMs: number;
   };
   readonly kafka: {
     readonly brokers: readonly string[];
@@ -50,6 +52,7 @@ export interface Config {
   readonly limits: {
     readonly maxBodyBytes: number;
     readonly maxMessageBytes: number;
+    readonly maxMessages: number;
     readonly maxBufferedBytes: number;
   };
   readonly ackTimeoutMs: number;
@@ -78,8 +81,10 @@ export const DEFAULTS = {
   flusherTimeoutSeconds: 0.005,
   maxBodyBytes: 16 * 1024 * 1024,
   maxMessageBytes: 1_000_000,
+  maxBodyMessages: 200_000,
   maxBufferedBytes: 256 * 1024 * 1024,
   ackTimeoutSeconds: 10,
+  requestTimeoutSeconds: 120,
   shutdownTimeoutSeconds: 25,
   storeTopic: '_kafka_proxy_topic',
   logLevel: 'info',
@@ -187,6 +192,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: `largest message (default ${DEFAULTS.maxMessageBytes})`,
   },
   {
+    env: 'KAFKA_PROXY_MAX_BODY_MESSAGES',
+    flag: 'max-body-messages',
+    kind: 'string',
+    help: `most messages in one request body (default ${DEFAULTS.maxBodyMessages})`,
+  },
+  {
     env: 'KAFKA_PROXY_MAX_BUFFERED_BYTES',
     flag: 'max-buffered-bytes',
     kind: 'string',
@@ -197,6 +208,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'ack-timeout',
     kind: 'string',
     help: `seconds to wait for Kafka before answering 503 (default ${DEFAULTS.ackTimeoutSeconds})`,
+  },
+  {
+    env: 'KAFKA_PROXY_REQUEST_TIMEOUT',
+    flag: 'request-timeout',
+    kind: 'string',
+    help: `seconds a request (headers and body) may take to arrive (default ${DEFAULTS.requestTimeoutSeconds})`,
   },
   {
     env: 'KAFKA_PROXY_SHUTDOWN_TIMEOUT',
@@ -525,6 +542,7 @@ export function loadConfig(
 
   const maxMessageBytes = r.integer('KAFKA_PROXY_MAX_MESSAGE_BYTES', DEFAULTS.maxMessageBytes, 1);
   const maxBodyBytes = r.integer('KAFKA_PROXY_MAX_BODY_BYTES', DEFAULTS.maxBodyBytes, 4);
+  const maxMessages = r.integer('KAFKA_PROXY_MAX_BODY_MESSAGES', DEFAULTS.maxBodyMessages, 1);
   const maxBufferedBytes = r.integer(
     'KAFKA_PROXY_MAX_BUFFERED_BYTES',
     DEFAULTS.maxBufferedBytes,
@@ -551,6 +569,11 @@ export function loadConfig(
       port: r.integer('KAFKA_PROXY_PORT', DEFAULTS.port, 0),
       tlsCert: tlsCertPath === undefined ? undefined : r.file('KAFKA_PROXY_TLS_CERT'),
       tlsKey: tlsKeyPath === undefined ? undefined : r.file('KAFKA_PROXY_TLS_KEY'),
+      requestTimeoutMs: r.seconds(
+        'KAFKA_PROXY_REQUEST_TIMEOUT',
+        DEFAULTS.requestTimeoutSeconds,
+        false,
+      ),
     },
     kafka: {
       brokers,
@@ -573,7 +596,7 @@ export function loadConfig(
       storeTopic,
     },
     ackMode: r.oneOf<AckMode>('KAFKA_PROXY_ACK_MODE', ['durable', 'buffered'], 'durable'),
-    limits: { maxBodyBytes, maxMessageBytes, maxBufferedBytes },
+    limits: { maxBodyBytes, maxMessageBytes, maxMessages, maxBufferedBytes },
     ackTimeoutMs: r.seconds('KAFKA_PROXY_ACK_TIMEOUT', DEFAULTS.ackTimeoutSeconds, false),
     shutdownTimeoutMs: r.seconds(
       'KAFKA_PROXY_SHUTDOWN_TIMEOUT',

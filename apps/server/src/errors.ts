@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, retriable: false },
   body_too_large: { status: 413, retriable: false },
   message_too_large: { status: 413, retriable: false },
+  too_many_messages: { status: 413, retriable: false },
   unsupported_media_type: { status: 415, retriable: false },
   unsupported_encoding: { status: 415, retriable: false },
   topic_store_failed: { status: 500, retriable: false },

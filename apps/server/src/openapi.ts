@@ -12,6 +12,29 @@ const retryable = (description: string) => ({
   },
 });
 
+const unauthorized = (description: string) => ({
+  ...errorResponse(description),
+  headers: {
+    'WWW-Authenticate': {
+      schema: { type: 'string' },
+      description: 'the scheme to authenticate with: Bearer',
+    },
+  },
+});
+
+const statusBody = {
+  description: 'status',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['status'],
+        properties: { status: { type: 'string' } },
+      },
+    },
+  },
+};
+
 const produceResponses = {
   '200': {
     description: 'durable: every message is acknowledged by Kafka',
@@ -29,12 +52,14 @@ const produceResponses = {
     },
   },
   '400': errorResponse('truncated_frame, empty_body, invalid_topic or bad_request'),
-  '401': errorResponse('unauthorized: missing or wrong token'),
+  '401': unauthorized('unauthorized: missing or wrong token'),
   '403': errorResponse('forbidden: the token may not use this topic'),
   '404': errorResponse(
     'unknown_topic: the topic does not exist and Kafka does not auto-create topics',
   ),
-  '413': errorResponse('body_too_large or message_too_large (decoded bytes)'),
+  '413': errorResponse(
+    'body_too_large, message_too_large (decoded bytes) or too_many_messages (KAFKA_PROXY_MAX_BODY_MESSAGES)',
+  ),
   '415': errorResponse('unsupported_media_type or unsupported_encoding'),
   '502': errorResponse('kafka_rejected: Kafka refused the messages'),
   '503': retryable(
@@ -108,10 +133,13 @@ export function openApiDocument(): Record<string, unknown> {
               },
             },
             '400': errorResponse('invalid_topic'),
-            '401': errorResponse('unauthorized'),
+            '401': unauthorized('unauthorized'),
             '403': errorResponse('forbidden'),
             '500': errorResponse(
               'topic_store_failed: the change could not be saved; the old topic stays',
+            ),
+            '503': retryable(
+              'kafka_unavailable or shutting_down (kafka topic store): the change was not shared; the old topic stays',
             ),
           },
         },
@@ -133,7 +161,7 @@ export function openApiDocument(): Record<string, unknown> {
                 },
               },
             },
-            '401': errorResponse('unauthorized'),
+            '401': unauthorized('unauthorized'),
           },
         },
       },
@@ -142,7 +170,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Liveness: the process serves',
           operationId: 'healthz',
           security: [],
-          responses: { '200': { description: 'alive' } },
+          responses: { '200': { ...statusBody, description: 'alive' } },
         },
       },
       '/readyz': {
@@ -150,7 +178,10 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Readiness: Kafka reachable, producer ready, not shutting down',
           operationId: 'readyz',
           security: [],
-          responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+          responses: {
+            '200': { ...statusBody, description: 'ready' },
+            '503': { ...statusBody, description: 'not ready: kafka_unavailable or shutting_down' },
+          },
         },
       },
       '/metrics': {
@@ -162,7 +193,7 @@ export function openApiDocument(): Record<string, unknown> {
               description: 'metrics',
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
-            '401': errorResponse('unauthorized'),
+            '401': unauthorized('unauthorized'),
           },
         },
       },
@@ -172,7 +203,7 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'openapi',
           responses: {
             '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } },
-            '401': errorResponse('unauthorized'),
+            '401': unauthorized('unauthorized'),
           },
         },
       },
@@ -188,7 +219,8 @@ export function openApiDocument(): Record<string, unknown> {
           in: 'header',
           required: false,
           schema: { type: 'string', enum: ['durable', 'buffered'] },
-          description: "override the server's acknowledgement mode for this request",
+          description:
+            "override the server's acknowledgement mode for this request (case-insensitive; empty is refused)",
         },
         RequestId: {
           name: 'x-request-id',

@@ -42,14 +42,27 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   const { proxy, config, logger, producer, topicStore } = parts;
   const { host, port, tlsCert, tlsKey } = config.http;
   const tls = tlsCert !== undefined && tlsKey !== undefined;
+  const { requestTimeoutMs } = config.http;
+  // A client that dribbles its request (slowloris) holds a socket and, mid-body, buffer budget:
+  // Node answers 408 and closes the connection once the request took longer than
+  // `requestTimeout`. Timeouts are checked every `connectionsCheckingInterval` (Node's default
+  // 30 s; shorter for short timeouts, so they are not overshot many times over).
+  const timeouts = {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(66_000, requestTimeoutMs),
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.ceil(requestTimeoutMs / 4))),
+  };
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({
       fetch: proxy.app.fetch,
       port,
       ...(host === undefined ? {} : { hostname: host }),
       ...(tls
-        ? { createServer: createHttpsServer, serverOptions: { cert: tlsCert, key: tlsKey } }
-        : {}),
+        ? {
+            createServer: createHttpsServer,
+            serverOptions: { cert: tlsCert, key: tlsKey, ...timeouts },
+          }
+        : { serverOptions: timeouts }),
     }) as Server;
     s.once('listening', () => resolve(s));
     s.once('error', reject);
@@ -57,7 +70,6 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   // Longer than the idle timeouts of common load balancers and ingresses (60 s), so they never
   // send a request on a connection the server is closing at that very moment.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
   const address = server.address() as AddressInfo;
   const shownHost = host ?? '127.0.0.1';
   const url = `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;

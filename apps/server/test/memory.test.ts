@@ -100,6 +100,7 @@ describe('a 200 MB chunked body (real process, real Kafka)', () => {
       env: {
         KAFKA_PROXY_MAX_BODY_BYTES: String(256 * MiB),
         KAFKA_PROXY_MAX_BUFFERED_BYTES: String(256 * MiB),
+        KAFKA_PROXY_MAX_BODY_MESSAGES: String(MESSAGES),
         KAFKA_PROXY_ACK_TIMEOUT: '60',
       },
       bound: 256 * MiB,

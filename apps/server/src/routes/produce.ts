@@ -44,9 +44,13 @@ function nodeRequest(c: Context<AppEnv>): IncomingMessage | undefined {
 }
 
 function ackMode(c: Context<AppEnv>, ctx: ServerContext): 'durable' | 'buffered' {
-  const header = c.req.header('x-kafka-proxy-ack')?.trim().toLowerCase();
-  if (header === undefined || header === '') return ctx.config.ackMode;
-  if (header === 'durable' || header === 'buffered') return header;
+  const header = c.req.header('x-kafka-proxy-ack');
+  if (header === undefined) return ctx.config.ackMode;
+  // Present but empty is refused like any other value outside the enum: it is usually a client
+  // template whose variable was unset, and the client should learn that its request is not what
+  // it meant.
+  const mode = header.trim().toLowerCase();
+  if (mode === 'durable' || mode === 'buffered') return mode;
   throw new ProxyError('bad_request', 'x-kafka-proxy-ack must be durable or buffered');
 }
 
