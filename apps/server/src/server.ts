@@ -1,6 +1,6 @@
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Server, ServerResponse } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { ProxyApp } from './app.js';
@@ -29,6 +29,53 @@ export interface ServerParts {
   logger: Logger;
   producer: Producer;
   topicStore: TopicStore;
+}
+
+/** Node's own refusals of a request it could not parse or that took too long, by error code. */
+const CLIENT_ERRORS: Record<
+  string,
+  { status: number; reason: string; code: string; message: string }
+> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    reason: 'Request Header Fields Too Large',
+    code: 'headers_too_large',
+    message: 'the request line and headers are larger than the server accepts',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    reason: 'Request Timeout',
+    code: 'request_timeout',
+    message: 'the request was not received within KAFKA_PROXY_REQUEST_TIMEOUT',
+  },
+};
+const MALFORMED = {
+  status: 400,
+  reason: 'Bad Request',
+  code: 'bad_request',
+  message: 'the request is not valid HTTP/1.1',
+};
+
+/**
+ * Answers what Node's HTTP parser refuses (malformed or smuggling-prone framing, oversized headers,
+ * requests past the timeout) in the same JSON error format as every other error, then closes the
+ * connection: after a framing error nothing more on it can be trusted.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const refusal = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED;
+  const body = JSON.stringify({ error: refusal.code, message: refusal.message });
+  socket.end(
+    `HTTP/1.1 ${String(refusal.status)} ${refusal.reason}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${String(Buffer.byteLength(body))}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
 }
 
 /**
@@ -67,6 +114,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     s.once('listening', () => resolve(s));
     s.once('error', reject);
   });
+  server.on('clientError', answerClientError);
   // Longer than the idle timeouts of common load balancers and ingresses (60 s), so they never
   // send a request on a connection the server is closing at that very moment.
   server.keepAliveTimeout = 65_000;

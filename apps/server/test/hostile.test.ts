@@ -85,7 +85,16 @@ describe('request smuggling', () => {
     const smuggled = `GET /topic HTTP/1.1\r\nHost: proxy\r\nx-kafka-proxy-token: ${TOKEN}\r\n\r\n`;
     const res = await rawExchange([head(headers), `0\r\n\r\n${smuggled}`]);
     expect(res.text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(res.text).toMatch(/\r\n\r\n\{"error":"bad_request","message":"[^"]+"\}$/);
     expect(res.text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(res.closed).toBe(true);
+  });
+});
+
+describe('oversized headers', () => {
+  it('answers 431 in the JSON error format and closes the connection', async () => {
+    const res = await rawExchange([head(`X-Padding: ${'a'.repeat(64 * 1024)}\r\n`)]);
+    expect(res.text).toMatch(/^HTTP\/1\.1 431 [\s\S]*\{"error":"headers_too_large",/);
     expect(res.closed).toBe(true);
   });
 });
@@ -97,7 +106,7 @@ describe('slow clients', () => {
     const res = await rawExchange(parts, { gapMs: 250, timeoutMs: 8000 });
     expect(res.closed).toBe(true);
     expect(res.ms).toBeLessThan(4000);
-    expect(res.text).not.toMatch(/^HTTP\/1\.1 2/);
+    expect(res.text).toMatch(/^HTTP\/1\.1 408 [\s\S]*"error":"request_timeout"/);
     await expect.poll(() => metric('kafka_proxy_reserved_bytes')).toBe(0);
   });
 
