@@ -4,7 +4,7 @@
 # run, runs every workspace's tests against it, stops the broker whatever happens, and ends with
 # a line `N passed, N failed, N skipped` totalled over all workspaces.
 #
-# Needs Node 20.19+, Java 17+ and Maven (or KAFKA_HOME) on the machine; nothing else.
+# Needs Java 17+ and Maven (or KAFKA_HOME) on the machine; nothing else.
 # KAFKA_BROKERS already set: those brokers are used and no broker is started.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -27,6 +27,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 step() { log "== $*"; }
+
+require_node
+step "Node.js $(node --version) at $(command -v node)"
 
 step "installing dependencies"
 install_deps
