@@ -1,5 +1,5 @@
-import { Readable, type Transform } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Readable, type Transform, type TransformOptions } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate, type ZlibOptions } from 'node:zlib';
 import { FrameDecoder, FramingError } from '@kproxy/framing';
 import type { Reservation } from './buffer-budget.js';
 import { ProxyError } from './errors.js';
@@ -26,11 +26,20 @@ export interface FramedBody {
   bytes: number;
 }
 
-const DECODERS: Record<string, (() => Transform) | undefined> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-  br: createBrotliDecompress,
+/**
+ * How far the decompression streams read ahead: a fixed size, not Node's default (64 KiB since
+ * Node 22), so that compressed input is pulled in only a little beyond what the limit has seen.
+ */
+const READ_AHEAD_BYTES = 8 * 1024;
+
+type CreateDecoder = () => Transform;
+// Node's zlib streams take stream options too; its types list only zlib's own.
+const streamOptions: ZlibOptions & TransformOptions = { highWaterMark: READ_AHEAD_BYTES };
+const DECODERS: Record<string, CreateDecoder | undefined> = {
+  gzip: () => createGunzip(streamOptions),
+  'x-gzip': () => createGunzip(streamOptions),
+  deflate: () => createInflate(streamOptions),
+  br: () => createBrotliDecompress(streamOptions),
 };
 
 /** Throws 415 unless the request says `Content-Type: application/octet-stream`. */
@@ -108,7 +117,7 @@ async function* decoded(
     yield* chunks;
     return;
   }
-  const source = Readable.from(chunks, { objectMode: false });
+  const source = Readable.from(chunks, { objectMode: false, highWaterMark: READ_AHEAD_BYTES });
   const decoder = createDecoder();
   source.on('error', (error) => decoder.destroy(error));
   source.pipe(decoder);

@@ -53,7 +53,11 @@ describe('loadConfig', () => {
     ['KAFKA_PROXY_PORT', 'eighty', /KAFKA_PROXY_PORT \(--port\) must be a whole number/],
     ['KAFKA_FLUSHER_TIMEOUT', '-1', /KAFKA_FLUSHER_TIMEOUT .* seconds/],
     ['KAFKA_PROXY_ACK_MODE', 'fast', /KAFKA_PROXY_ACK_MODE .* durable, buffered/],
-    ['KAFKA_PROXY_KAFKA_COMPRESSION', 'zstd', /KAFKA_PROXY_KAFKA_COMPRESSION .*native codec/],
+    [
+      'KAFKA_PROXY_KAFKA_COMPRESSION',
+      'brotli',
+      /KAFKA_PROXY_KAFKA_COMPRESSION .*none, gzip, snappy, lz4, zstd/,
+    ],
     ['KAFKA_PROXY_TOPIC_STORE', 'redis', /KAFKA_PROXY_TOPIC_STORE.*file, kafka/],
     ['KAFKA_PROXY_TOPIC', 'bad name', /KAFKA_PROXY_TOPIC .*topic name/],
     ['KAFKA_PROXY_KAFKA_SERVER', 'nohost', /host:port/],

@@ -225,7 +225,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'KAFKA_PROXY_KAFKA_COMPRESSION',
     flag: 'kafka-compression',
     kind: 'string',
-    help: 'none (default), gzip, snappy or lz4',
+    help: 'none (default), gzip, snappy, lz4 or zstd',
   },
   {
     env: 'KAFKA_PROXY_KAFKA_CLIENT_ID',
@@ -481,13 +481,6 @@ export function loadConfig(
     ['none', 'gzip', 'snappy', 'lz4', 'zstd'],
     'none',
   );
-  if (compression === 'zstd') {
-    r.fail(
-      'KAFKA_PROXY_KAFKA_COMPRESSION',
-      'none, gzip, snappy or lz4: zstd needs a native codec this build does not include',
-      compression,
-    );
-  }
 
   const saslMechanism = r.string('KAFKA_PROXY_KAFKA_SASL_MECHANISM');
   let sasl: Config['kafka']['sasl'];

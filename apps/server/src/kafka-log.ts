@@ -1,8 +1,40 @@
 import kafkajs from 'kafkajs';
-import type { logCreator } from 'kafkajs';
+import type { KafkaConfig, logCreator, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { Config } from './config.js';
 
 const { logLevel } = kafkajs;
+
+/**
+ * The kafkajs client settings (brokers, client id, SASL, TLS, timeouts, log bridge) of the Kafka
+ * topic store, the one part of the server still on kafkajs.
+ *
+ * @example
+ * new Kafka(kafkajsClientConfig(config.kafka, logger, config.logLevel, config.ackTimeoutMs));
+ */
+export function kafkajsClientConfig(
+  settings: Config['kafka'],
+  logger: Logger,
+  pinoLevel: string,
+  requestTimeoutMs: number,
+): KafkaConfig {
+  const kafkaConfig: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: [...settings.brokers],
+    logLevel: kafkaLogLevel(pinoLevel),
+    logCreator: pinoLogCreator(logger),
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: Math.min(requestTimeoutMs, 5_000),
+    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5 },
+  };
+  if (settings.tls)
+    kafkaConfig.ssl = settings.tlsCa === undefined ? true : { ca: [settings.tlsCa] };
+  if (settings.sasl !== undefined) {
+    const { mechanism, username, password } = settings.sasl;
+    kafkaConfig.sasl = { mechanism, username, password } as SASLOptions;
+  }
+  return kafkaConfig;
+}
 
 /**
  * Bridges kafkajs's logs into pino as `{ component: 'kafkajs', namespace, ... }` lines at the

@@ -1,14 +1,15 @@
-import kafkajs from 'kafkajs';
-import type { Admin, KafkaConfig, Producer as KafkaJsProducer, SASLOptions } from 'kafkajs';
-import createSnappyCodec from 'kafkajs-snappy';
-import { createLz4Codec } from './lz4-codec.js';
+import {
+  Producer as KafkaClientProducer,
+  ProduceAcks,
+  findErrorBy,
+  type MessageToProduce,
+  type ProducerOptions,
+  type SASLOptions,
+} from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { ProxyError } from './errors.js';
-import { kafkaLogLevel, pinoLogCreator } from './kafka-log.js';
 import type { ProduceBatch, ProduceResult, Producer } from './producer.js';
-
-const { Kafka, CompressionTypes, CompressionCodecs, Partitioners, KafkaJSError } = kafkajs;
 
 /** Kafka's default `message.max.bytes` is 1048588 per record batch; stay under it with headroom. */
 const MAX_RECORD_BATCH_BYTES = 1_000_000;
@@ -19,75 +20,87 @@ const RECORD_OVERHEAD_BYTES = 24;
 export interface KafkaProducerOptions {
   kafka: Config['kafka'];
   logger: Logger;
-  logLevel: string;
   /** Each Kafka request gives up after this long; the flusher's caller bounds the whole send. */
   requestTimeoutMs: number;
   /** How often readiness re-checks that broker metadata is reachable. */
   probeIntervalMs?: number;
 }
 
-function saslOptions(sasl: NonNullable<Config['kafka']['sasl']>): SASLOptions {
-  const { username, password } = sasl;
-  switch (sasl.mechanism) {
-    case 'plain':
-      return { mechanism: 'plain', username, password };
-    case 'scram-sha-256':
-      return { mechanism: 'scram-sha-256', username, password };
-    case 'scram-sha-512':
-      return { mechanism: 'scram-sha-512', username, password };
-  }
+type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+type ClientOptions = ProducerOptions<Buffer, Buffer, Buffer, Buffer>;
+
+const SASL_MECHANISMS = {
+  plain: 'PLAIN',
+  'scram-sha-256': 'SCRAM-SHA-256',
+  'scram-sha-512': 'SCRAM-SHA-512',
+} as const;
+
+/** Kafka error names (`apiId`) that mean the records themselves are too large for the broker. */
+const TOO_LARGE = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
+
+/** The client's own name for an error of Kafka's protocol, found anywhere in an error's chain. */
+function kafkaErrorName(error: Error, names: readonly string[]): string | undefined {
+  for (const name of names) if (findErrorBy(error, 'apiId', name) !== null) return name;
+  return undefined;
 }
 
-function compressionType(compression: Config['kafka']['compression']): number {
-  switch (compression) {
-    case 'gzip':
-      return CompressionTypes.GZIP;
-    case 'snappy':
-      CompressionCodecs[CompressionTypes.Snappy] = createSnappyCodec;
-      return CompressionTypes.Snappy;
-    case 'lz4':
-      CompressionCodecs[CompressionTypes.LZ4] = createLz4Codec;
-      return CompressionTypes.LZ4;
-    case 'zstd':
-      return CompressionTypes.ZSTD;
-    default:
-      return CompressionTypes.None;
-  }
-}
-
-/** Turns a kafkajs failure into the server's error, keeping kafkajs's own retriability. */
+/**
+ * Turns a Kafka client failure into the server's error. Retriability is the client's own: a
+ * failure is `kafka_unavailable` (503, retriable) unless some error in its chain says it must not
+ * be retried, which makes it `kafka_rejected` (502); oversize records are `message_too_large`.
+ */
 export function toProxyError(error: unknown): ProxyError {
   if (error instanceof ProxyError) return error;
-  if (error instanceof KafkaJSError) {
-    const type = (error as { type?: string }).type;
-    if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') {
-      return new ProxyError('message_too_large', `Kafka refused the batch as too large (${type})`, {
+  if (!(error instanceof Error)) {
+    return new ProxyError('kafka_unavailable', `Kafka is unavailable: ${String(error)}`);
+  }
+  const tooLarge = kafkaErrorName(error, TOO_LARGE);
+  if (tooLarge !== undefined) {
+    return new ProxyError(
+      'message_too_large',
+      `Kafka refused the batch as too large (${tooLarge})`,
+      {
         cause: error,
-      });
-    }
-    if (
-      error.retriable ||
-      error.name === 'KafkaJSNumberOfRetriesExceeded' ||
-      error.name === 'KafkaJSConnectionError'
-    ) {
-      return new ProxyError('kafka_unavailable', `Kafka is unavailable: ${error.message}`, {
+      },
+    );
+  }
+  if (kafkaErrorName(error, ['UNKNOWN_TOPIC_OR_PARTITION']) !== undefined) {
+    return new ProxyError(
+      'unknown_topic',
+      'the topic does not exist and Kafka does not create topics automatically',
+      {
         cause: error,
-      });
-    }
-    return new ProxyError('kafka_rejected', `Kafka refused the messages: ${error.message}`, {
+      },
+    );
+  }
+  if (
+    findErrorBy(error, 'canRetry', false) !== null &&
+    findErrorBy(error, 'code', 'PLT_KFK_NETWORK') === null
+  ) {
+    return new ProxyError('kafka_rejected', `Kafka refused the messages: ${describe(error)}`, {
       cause: error,
     });
   }
-  return new ProxyError('kafka_unavailable', `Kafka is unavailable: ${String(error)}`, {
+  return new ProxyError('kafka_unavailable', `Kafka is unavailable: ${describe(error)}`, {
     cause: error,
   });
 }
 
+/** The innermost messages of an error chain, which say what happened ("Connection refused"). */
+function describe(error: Error): string {
+  const inner = (error as Error & { errors?: Error[] }).errors;
+  const last = inner?.[inner.length - 1];
+  return last instanceof Error && last !== error ? describe(last) : error.message;
+}
+
 /** Splits one partition's messages into runs that each fit one Kafka record batch. */
-function chunk(messages: readonly Uint8Array[]): Uint8Array[][] {
+function chunk(messages: readonly Uint8Array[]): (readonly Uint8Array[])[] {
+  let size = 0;
+  for (const message of messages) size += message.byteLength + RECORD_OVERHEAD_BYTES;
+  if (size <= MAX_RECORD_BATCH_BYTES) return [messages];
   const chunks: Uint8Array[][] = [];
   let current: Uint8Array[] = [];
-  let size = 0;
+  size = 0;
   for (const message of messages) {
     const cost = message.byteLength + RECORD_OVERHEAD_BYTES;
     if (current.length > 0 && size + cost > MAX_RECORD_BATCH_BYTES) {
@@ -102,80 +115,108 @@ function chunk(messages: readonly Uint8Array[]): Uint8Array[][] {
   return chunks;
 }
 
-const asBuffer = (m: Uint8Array): Buffer => Buffer.from(m.buffer, m.byteOffset, m.byteLength);
+/** The bytes as a `Buffer` without copying them (the request body's chunks already are). */
+const asBuffer = (m: Uint8Array): Buffer =>
+  Buffer.isBuffer(m) ? m : Buffer.from(m.buffer, m.byteOffset, m.byteLength);
 
-/**
- * The kafkajs client settings (brokers, client id, SASL, TLS, timeouts, log bridge) shared by
- * the producer and the Kafka topic store, so both reach Kafka the same way.
- */
-export function kafkaClientConfig(options: KafkaProducerOptions): KafkaConfig {
-  const { kafka: settings, logger } = options;
-  const kafkaConfig: KafkaConfig = {
-    clientId: settings.clientId,
-    brokers: [...settings.brokers],
-    logLevel: kafkaLogLevel(options.logLevel),
-    logCreator: pinoLogCreator(logger),
-    requestTimeout: options.requestTimeoutMs,
-    connectionTimeout: Math.min(options.requestTimeoutMs, 5_000),
-    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5 },
-  };
-  if (settings.tls)
-    kafkaConfig.ssl = settings.tlsCa === undefined ? true : { ca: [settings.tlsCa] };
-  if (settings.sasl !== undefined) kafkaConfig.sasl = saslOptions(settings.sasl);
-  return kafkaConfig;
+/** Exponential backoff with full jitter, 100 ms doubling up to 2 s, for every Kafka request. */
+function retryDelay(_client: unknown, _operation: string, attempt: number): number {
+  return Math.random() * Math.min(2_000, 100 * 2 ** Math.min(attempt, 5));
 }
 
 /**
- * The kafkajs-backed {@link Producer}: idempotent (so `acks=-1`) with one request in flight per
- * broker, which is what kafkajs needs to keep sequence numbers, and so order, intact.
- *
- * Batches are sent with explicit partitions; the partitioner is set explicitly (kafkajs's default)
- * only so kafkajs does not warn about its changed default. A partition's messages that exceed one
- * record batch are sent as consecutive batches, in order.
+ * The Kafka client settings (brokers, client id, SASL, TLS, timeouts) of the producer.
  *
  * @example
- * const producer = createKafkaProducer({ kafka: config.kafka, logger, logLevel: 'info', requestTimeoutMs: 10_000 });
+ * const options = kafkaClientOptions({ kafka: config.kafka, logger, requestTimeoutMs: 10_000 });
+ */
+export function kafkaClientOptions(options: KafkaProducerOptions): ClientOptions {
+  const { kafka: settings } = options;
+  const clientOptions: ClientOptions = {
+    clientId: settings.clientId,
+    bootstrapBrokers: [...settings.brokers],
+    timeout: options.requestTimeoutMs,
+    connectTimeout: Math.min(options.requestTimeoutMs, 5_000),
+    retryDelay,
+    autocreateTopics: true,
+    compression: settings.compression,
+  };
+  if (settings.tls)
+    clientOptions.tls = settings.tlsCa === undefined ? {} : { ca: [settings.tlsCa] };
+  if (settings.sasl !== undefined) {
+    const sasl: SASLOptions = {
+      mechanism: SASL_MECHANISMS[settings.sasl.mechanism],
+      username: settings.sasl.username,
+      password: settings.sasl.password,
+    };
+    clientOptions.sasl = sasl;
+  }
+  return clientOptions;
+}
+
+/**
+ * The {@link Producer} on `@platformatic/kafka`: idempotent, `acks=all`, retrying retriable
+ * failures without limit (a batch already answered 202 must survive a broker restart; durable
+ * requests get their 503 from the ack timeout instead, and readiness turns 503 while the broker
+ * is unreachable). The client keeps one produce request in flight per broker connection, which
+ * is what keeps an idempotent producer's sequence numbers, and so order, intact.
+ *
+ * Batches are sent with explicit partitions. A partition's messages that exceed one record batch
+ * are sent as consecutive record batches, in order.
+ *
+ * @example
+ * const producer = createKafkaProducer({ kafka: config.kafka, logger, requestTimeoutMs: 10_000 });
  * await producer.connect();
  */
 export function createKafkaProducer(options: KafkaProducerOptions): Producer {
-  const { kafka: settings } = options;
-  const kafka = new Kafka(kafkaClientConfig(options));
-  const compression = compressionType(settings.compression);
-  const producer: KafkaJsProducer = kafka.producer({
+  const client = new KafkaClientProducer<Buffer, Buffer, Buffer, Buffer>({
+    ...kafkaClientOptions(options),
     idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: true,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    // No retry limit (the idempotent default): a batch already answered 202 must survive a broker
-    // restart, and a limit would desynchronise sequence numbers. Clients of durable requests get
-    // their 503 from the ack timeout instead; readiness turns 503 while the broker is unreachable.
-    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: Number.MAX_SAFE_INTEGER },
+    acks: ProduceAcks.ALL,
+    retries: Number.MAX_SAFE_INTEGER,
   });
-  const admin: Admin = kafka.admin();
+  const logger = options.logger.child({ component: 'kafka' });
   let connected = false;
   let metadataOk = false;
+  let closed = false;
   let probe: NodeJS.Timeout | undefined;
 
   const checkMetadata = async (): Promise<void> => {
     try {
-      await admin.describeCluster();
+      await client.metadata({ topics: [], forceUpdate: true, retries: 0 });
+      if (!metadataOk) logger.info('Kafka is reachable');
       metadataOk = true;
-    } catch {
+    } catch (error) {
+      if (metadataOk) logger.warn({ err: error }, 'Kafka is not reachable');
       metadataOk = false;
     }
   };
 
-  producer.on(producer.events.CONNECT, () => {
-    connected = true;
-  });
-  producer.on(producer.events.DISCONNECT, () => {
-    connected = false;
-  });
+  /** One produce request of at most one record batch per partition. */
+  const produce = async (
+    batches: readonly ProduceBatch[],
+    messagesOf: (index: number) => readonly Uint8Array[] | undefined,
+  ): Promise<Map<string, bigint>> => {
+    const messages: Message[] = [];
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i];
+      const values = messagesOf(i);
+      if (batch === undefined || values === undefined) continue;
+      const { topic, partition } = batch;
+      for (const value of values) messages.push({ topic, partition, value: asBuffer(value) });
+    }
+    const { offsets = [] } = await client.send({ messages });
+    const byPartition = new Map<string, bigint>();
+    for (const { topic, partition, offset } of offsets)
+      byPartition.set(`${topic}:${partition}`, offset);
+    return byPartition;
+  };
 
   return {
     async connect() {
       try {
-        await Promise.all([producer.connect(), admin.connect()]);
+        await client.metadata({ topics: [], forceUpdate: true, retries: 2 });
+        await client.initIdempotentProducer({});
       } catch (error) {
         throw toProxyError(error);
       }
@@ -187,52 +228,30 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
 
     async send(batches: readonly ProduceBatch[]): Promise<ProduceResult[]> {
       const results: (ProduceResult | undefined)[] = batches.map(() => undefined);
-      // Rounds: round k sends the k-th chunk of every batch, so a batch that needs several
+      // Rounds: round k sends the k-th record batch of every batch, so a batch that needs several
       // record batches keeps its order while small batches still travel together.
       const chunked = batches.map((b) => chunk(b.messages));
-      const rounds = Math.max(...chunked.map((c) => c.length));
+      let rounds = 0;
+      for (const c of chunked) rounds = Math.max(rounds, c.length);
       try {
         for (let round = 0; round < rounds; round++) {
-          const entries = batches.flatMap((batch, i) => {
-            const messages = chunked[i]?.[round];
-            return messages === undefined
-              ? []
-              : [
-                  {
-                    i,
-                    batch,
-                    messages: messages.map((m) => ({
-                      value: asBuffer(m),
-                      partition: batch.partition,
-                    })),
-                  },
-                ];
-          });
-          const byTopic = new Map<string, { value: Buffer; partition: number }[]>();
-          for (const entry of entries) {
-            const list = byTopic.get(entry.batch.topic) ?? [];
-            for (const message of entry.messages) list.push(message);
-            byTopic.set(entry.batch.topic, list);
-          }
-          const metadata = await producer.sendBatch({
-            acks: -1,
-            timeout: options.requestTimeoutMs,
-            compression,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          });
-          for (const entry of entries) {
-            if (results[entry.i] !== undefined) continue;
-            const meta = metadata.find(
-              (m) => m.topicName === entry.batch.topic && m.partition === entry.batch.partition,
-            );
-            const baseOffset = meta?.baseOffset ?? meta?.offset;
+          const offsets = await produce(batches, (i) => chunked[i]?.[round]);
+          for (let i = 0; i < batches.length; i++) {
+            const batch = batches[i];
+            if (
+              batch === undefined ||
+              results[i] !== undefined ||
+              chunked[i]?.[round] === undefined
+            )
+              continue;
+            const baseOffset = offsets.get(`${batch.topic}:${batch.partition}`);
             if (baseOffset === undefined) {
               throw new ProxyError('internal', 'Kafka acknowledged a batch without its offset');
             }
-            results[entry.i] = {
-              topic: entry.batch.topic,
-              partition: entry.batch.partition,
-              baseOffset,
+            results[i] = {
+              topic: batch.topic,
+              partition: batch.partition,
+              baseOffset: baseOffset.toString(),
             };
           }
         }
@@ -247,44 +266,38 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
     },
 
     async partitionCount(topic: string): Promise<number> {
-      const read = async (): Promise<number> => {
-        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-        return topics[0]?.partitions.length ?? 0;
-      };
       try {
-        return await read();
+        const metadata = await client.metadata({
+          topics: [topic],
+          autocreateTopics: true,
+          retries: 5,
+        });
+        return metadata.topics.get(topic)?.partitionsCount ?? 0;
       } catch (error) {
-        if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION')
-          throw toProxyError(error);
-      }
-      // kafkajs's admin never asks the broker to auto-create a topic; its producer does. An empty
-      // batch makes the producer load the topic's metadata (creating it when the broker
-      // auto-creates topics) without producing anything.
-      try {
-        await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: [] }] });
-        return await read();
-      } catch (error) {
-        if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+        const proxyError = toProxyError(error);
+        if (proxyError.code === 'unknown_topic') {
           throw new ProxyError(
             'unknown_topic',
             `topic "${topic}" does not exist and Kafka does not create topics automatically`,
-            {
-              cause: error,
-            },
+            { cause: error },
           );
         }
-        throw toProxyError(error);
+        throw proxyError;
       }
     },
 
     isReady() {
-      return connected && metadataOk;
+      return connected && metadataOk && !closed;
     },
 
     async disconnect() {
       if (probe !== undefined) clearInterval(probe);
+      closed = true;
       connected = false;
-      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+      // force: sends still retrying are given up; the flusher has already sent what it could.
+      await client.close(true).catch((error: unknown) => {
+        logger.warn({ err: error }, 'closing the Kafka client failed');
+      });
     },
   };
 }

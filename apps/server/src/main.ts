@@ -4,7 +4,8 @@
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, usage, wantsHelp } from './config.js';
 import kafkajs from 'kafkajs';
-import { createKafkaProducer, kafkaClientConfig } from './kafka-producer.js';
+import { kafkajsClientConfig } from './kafka-log.js';
+import { createKafkaProducer } from './kafka-producer.js';
 import { KafkaTopicStore } from './kafka-topic-store.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
@@ -33,19 +34,16 @@ if (config.generatedToken !== undefined) {
 }
 
 try {
-  const kafkaOptions = {
-    kafka: config.kafka,
-    logger,
-    logLevel: config.logLevel,
-    requestTimeoutMs: config.ackTimeoutMs,
-  };
+  const kafkaOptions = { kafka: config.kafka, logger, requestTimeoutMs: config.ackTimeoutMs };
   // The cache file is the whole store for one replica, and the seed of the shared one.
   const fileStore = new FileTopicStore(config.topic);
   await fileStore.start();
   const topicStore =
     config.topic.store === 'kafka'
       ? new KafkaTopicStore({
-          kafka: new Kafka(kafkaClientConfig(kafkaOptions)),
+          kafka: new Kafka(
+            kafkajsClientConfig(config.kafka, logger, config.logLevel, config.ackTimeoutMs),
+          ),
           logger: logger.child({ component: 'topic-store' }),
           seedTopic: fileStore.current(),
           force: config.topic.force,
