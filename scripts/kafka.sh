@@ -8,6 +8,7 @@
 #   scripts/kafka.sh stop-node ID [--kill] [--name NAME]
 #   scripts/kafka.sh start-node ID [--name NAME]
 #   scripts/kafka.sh fetch
+#   scripts/kafka.sh perf-test ARGS...   Kafka's own ProducerPerformance (kafka-producer-perf-test)
 #
 # `up` and `status` print `KAFKA_BROKERS=127.0.0.1:PORT[,...]` on stdout, so `eval "$(...)"` works;
 # everything else goes to stderr. Clusters are told apart by NAME (default `dev`); each has its own
@@ -121,30 +122,50 @@ kafka_libs() {
     return
   fi
   LIBS="$KPROXY_CACHE_DIR/kafka-$KAFKA_VERSION/libs"
-  [ -f "$LIBS/.complete" ] && return
+  fetch_jars "$KAFKA_DIR/pom.xml" "$LIBS" "kafka_2.13-$KAFKA_VERSION.jar" "broker jars"
+}
+
+# Sets LIBS to a directory holding Kafka's tools (kafka-producer-perf-test's ProducerPerformance):
+# $KAFKA_HOME/libs, or a cache of its own filled from Maven Central.
+kafka_tools_libs() {
+  if [ -n "${KAFKA_HOME:-}" ]; then
+    LIBS="$KAFKA_HOME/libs"
+    compgen -G "$LIBS/kafka-tools-[0-9]*.jar" >/dev/null ||
+      die "KAFKA_HOME=$KAFKA_HOME has no libs/kafka-tools-*.jar"
+    return
+  fi
+  LIBS="$KPROXY_CACHE_DIR/kafka-tools-$KAFKA_VERSION/libs"
+  fetch_jars "$KAFKA_DIR/tools-pom.xml" "$LIBS" "kafka-tools-$KAFKA_VERSION.jar" "tools jars"
+}
+
+fetch_jars() { # POM DIR EXPECTED_JAR WHAT
+  local pom="$1" libs="$2" expected="$3" what="$4"
+  [ -f "$libs/.complete" ] && return
   command -v mvn >/dev/null ||
     die "Maven is needed to download Kafka $KAFKA_VERSION (or set KAFKA_HOME to a Kafka distribution)"
-  mkdir -p "$KPROXY_CACHE_DIR/kafka-$KAFKA_VERSION"
-  acquire_lock "$KPROXY_CACHE_DIR/kafka-$KAFKA_VERSION/.lock" 900
-  if [ ! -f "$LIBS/.complete" ]; then
-    local tmp="$LIBS.partial-$$" start
+  local home
+  home="$(dirname "$libs")"
+  mkdir -p "$home"
+  acquire_lock "$home/.lock" 900
+  if [ ! -f "$libs/.complete" ]; then
+    local tmp="$libs.partial-$$" start
     start="$(now_ms)"
-    log "downloading Kafka $KAFKA_VERSION (broker jars from Maven Central) into $LIBS"
+    log "downloading Kafka $KAFKA_VERSION ($what from Maven Central) into $libs"
     rm -rf "$tmp"
     # sed drops the colour resets that Maven 3.8 prints even when quiet.
-    if ! mvn -q -B -f "$KAFKA_DIR/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    if ! mvn -q -B -f "$pom" -Dkafka.version="$KAFKA_VERSION" \
       dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" 2>&1 |
       sed 's/\x1b\[[0-9;]*m//g' >&2; then
       rm -rf "$tmp"
       die "could not download Kafka $KAFKA_VERSION with Maven (see its output above)"
     fi
-    [ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ] || die "Maven did not bring kafka_2.13-$KAFKA_VERSION.jar"
+    [ -f "$tmp/$expected" ] || die "Maven did not bring $expected"
     touch "$tmp/.complete"
-    rm -rf "$LIBS"
-    mv "$tmp" "$LIBS"
-    log "downloaded Kafka $KAFKA_VERSION in $(seconds_since "$start") s"
+    rm -rf "$libs"
+    mv "$tmp" "$libs"
+    log "downloaded Kafka $KAFKA_VERSION $what in $(seconds_since "$start") s"
   fi
-  release_lock "$KPROXY_CACHE_DIR/kafka-$KAFKA_VERSION/.lock"
+  release_lock "$home/.lock"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -573,6 +594,11 @@ OWNER_PID=""
 SIGNAL=TERM
 NODE_ID=""
 set_cluster dev
+PERF_ARGS=()
+if [ "$COMMAND" = perf-test ]; then
+  PERF_ARGS=("$@") # ProducerPerformance's own options, passed through untouched
+  set --
+fi
 while [ $# -gt 0 ]; do
   case "$1" in
   --nodes) NODES="${2:?--nodes needs a number}" && shift ;;
@@ -602,6 +628,12 @@ fetch)
   require_java
   kafka_libs
   log "Kafka jars: $LIBS"
+  ;;
+perf-test)
+  require_java
+  kafka_tools_libs
+  exec "$JAVA" -Xms256m -Xmx512m -Dlog4j2.configurationFile="$KAFKA_DIR/tools-log4j2.properties" \
+    -cp "$LIBS/*" org.apache.kafka.tools.ProducerPerformance "${PERF_ARGS[@]}"
   ;;
 _watch) cmd_watch ;;
 -h | --help | help) usage ;;

@@ -1,19 +1,19 @@
-/* global process, console, URL, performance, setInterval, clearInterval */
+/* global process, console, URL, performance, setInterval, clearInterval, setTimeout */
 // What the benchmark scripts share: their options, the broker and the built server they need,
 // topics, starting and stopping the server, posting to it, closed-loop senders and percentiles.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import kafkajs from 'kafkajs';
+import { Admin } from '@platformatic/kafka';
 import { Pool } from 'undici';
 
 /** The built server, as `pnpm --filter @kproxy/server build` leaves it. */
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 /** The token the server is started with and every request carries. */
-const TOKEN = `bench-${randomUUID()}`;
+export const TOKEN = `bench-${randomUUID()}`;
 
 /**
  * The command line's options. `pnpm bench -- --clients 8` passes the `--` through; it is dropped
@@ -55,29 +55,73 @@ export function brokersOrExit() {
 }
 
 /**
- * A kafkajs client for `brokers` (comma-separated), silent.
+ * An admin client for `brokers` (comma-separated), for creating topics and reading end offsets.
  * @param {string} brokers
  */
-export const kafkaClient = (brokers) =>
-  new kafkajs.Kafka({ brokers: brokers.split(','), logLevel: kafkajs.logLevel.NOTHING });
+export const kafkaAdmin = (brokers) =>
+  new Admin({ clientId: 'kafka-proxy-bench', bootstrapBrokers: brokers.split(',') });
 
 /**
- * Creates a fresh topic named `<prefix>-<8 random hex digits>` and waits for its leaders.
- * @param {import('kafkajs').Kafka} kafka
+ * Creates a fresh topic named `<prefix>-<8 random hex digits>` and waits until it has leaders.
+ * @param {Admin} admin
  * @param {string} prefix
  * @param {number} partitions
  * @returns {Promise<string>} the topic's name
  */
-export async function createTopic(kafka, prefix, partitions) {
+export async function createTopic(admin, prefix, partitions) {
   const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: partitions }],
-    waitForLeaders: true,
+  await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+      const described = metadata.topics.get(topic);
+      if (described?.partitions.every((p) => p.leader >= 0)) return topic;
+    } catch (error) {
+      if (attempt > 50) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Messages a topic holds: the sum of its partitions' end offsets (topics here are never
+ * truncated, so that is every message ever acknowledged into it).
+ * @param {Admin} admin
+ * @param {string} topic
+ * @param {number} partitions
+ */
+export async function landed(admin, topic, partitions) {
+  const [listed] = await admin.listOffsets({
+    topics: [
+      {
+        name: topic,
+        partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({
+          partitionIndex,
+          timestamp: -1n,
+        })),
+      },
+    ],
   });
-  await admin.disconnect();
-  return topic;
+  return (listed?.partitions ?? []).reduce((sum, p) => sum + Number(p.offset), 0);
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`; 100 on Linux). */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * CPU time process `pid` has used so far, in ms, over all its threads (user + system, from
+ * `/proc/<pid>/stat`); undefined once it has exited.
+ * @param {number} pid
+ */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -234,4 +278,52 @@ export function peakRss(pid) {
     clearInterval(sampler);
     return Math.max(peak, procStatus(pid, 'VmHWM') ?? 0);
   };
+}
+
+/**
+ * Open-loop load: starts `rate` requests per second for `seconds`, whether or not earlier ones
+ * have been answered (as independent producers do). Each latency counts from when its request was due, not from when a connection
+ * was free, so a server that falls behind cannot hide it (no coordinated omission).
+ * @param {object} o
+ * @param {number} o.rate requests per second
+ * @param {number} o.seconds
+ * @param {() => Promise<boolean>} o.send resolves true when the request is acknowledged
+ * @returns {Promise<{ latencies: number[], acked: number, failed: number }>} sorted latencies, ms
+ */
+export async function openLoop({ rate, seconds, send }) {
+  const latencies = [];
+  let acked = 0;
+  let failed = 0;
+  const inFlight = new Set();
+  const start = performance.now();
+  const total = Math.round(rate * seconds);
+  let issued = 0;
+  await new Promise((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000));
+      for (; issued < due; issued++) {
+        const dueAt = start + (issued * 1000) / rate;
+        const request = send().then(
+          (ok) => {
+            if (ok) {
+              acked += 1;
+              latencies.push(performance.now() - dueAt);
+            } else failed += 1;
+          },
+          () => {
+            failed += 1;
+          },
+        );
+        inFlight.add(request);
+        void request.finally(() => inFlight.delete(request));
+      }
+      if (issued >= total) {
+        clearInterval(tick);
+        resolve(undefined);
+      }
+    }, 1);
+  });
+  await Promise.all(inFlight);
+  latencies.sort((a, b) => a - b);
+  return { latencies, acked, failed };
 }

@@ -20,7 +20,7 @@ import {
   brokersOrExit,
   closedLoop,
   createTopic,
-  kafkaClient,
+  kafkaAdmin,
   keepAlivePool,
   list,
   post,
@@ -44,10 +44,10 @@ const values = readOptions(
   { allowPositionals: true },
 );
 const brokers = brokersOrExit();
-const kafka = kafkaClient(brokers);
+const admin = kafkaAdmin(brokers);
 
 async function run({ clients, duration, messages, size, linger, batch, mode, partitions }) {
-  const topic = await createTopic(kafka, 'bench', partitions);
+  const topic = await createTopic(admin, 'bench', partitions);
   const { url, child } = await startServer({
     KAFKA_PROXY_KAFKA_SERVER: brokers,
     KAFKA_PROXY_TOPIC: topic,
@@ -103,3 +103,4 @@ for (const linger of list(values.linger).map(Number)) {
   }
 }
 console.table(rows);
+await admin.close();

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/* global process, performance, Buffer */
+// The direct producer of `pnpm bench`, in a process of its own so that its CPU time is measured
+// the way the proxy's is: the server's Kafka client (@platformatic/kafka) configured as the server
+// configures it (idempotent, acks=all), with `--concurrency` senders each sending whole requests
+// (`--messages` messages of `--size` random bytes, one explicit partition per request,
+// round-robin), for `--seconds` after `--warmup` seconds. Prints one JSON line: acknowledged
+// requests and messages, seconds, latency percentiles in ms.
+import { randomFillSync } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Producer, ProduceAcks } from '@platformatic/kafka';
+import { quantile } from './lib.mjs';
+
+const { values } = parseArgs({
+  options: {
+    brokers: { type: 'string' },
+    topic: { type: 'string' },
+    partitions: { type: 'string', default: '6' },
+    size: { type: 'string', default: '1024' },
+    messages: { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '16' },
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+  },
+});
+const partitions = Number(values.partitions);
+const size = Number(values.size);
+const perRequest = Number(values.messages);
+const concurrency = Number(values.concurrency);
+
+const producer = new Producer({
+  clientId: 'kafka-proxy-bench-direct',
+  bootstrapBrokers: String(values.brokers).split(','),
+  idempotent: true,
+  acks: ProduceAcks.ALL,
+  timeout: 10_000,
+});
+const pool = Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
+let nextPartition = 0;
+let nextValue = 0;
+const request = () => {
+  const partition = nextPartition++ % partitions;
+  return Array.from({ length: perRequest }, () => ({
+    topic: String(values.topic),
+    partition,
+    value: pool[nextValue++ % pool.length],
+  }));
+};
+
+/** Runs the senders until `until` (a performance.now() value); resolves with their latencies. */
+async function run(until) {
+  const latencies = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        const messages = request();
+        const t0 = performance.now();
+        await producer.send({ messages });
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return latencies;
+}
+
+await producer.initIdempotentProducer({});
+const warm = await run(performance.now() + Number(values.warmup) * 1000);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const latencies = await run(t0 + Number(values.seconds) * 1000);
+const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+await producer.close();
+latencies.sort((a, b) => a - b);
+process.stdout.write(
+  `${JSON.stringify({
+    acked: (warm.length + latencies.length) * perRequest,
+    timedMessages: latencies.length * perRequest,
+    seconds,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+  })}\n`,
+);
