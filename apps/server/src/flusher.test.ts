@@ -97,24 +97,41 @@ describe('Flusher', () => {
     }
   });
 
-  it('keeps one send in flight and batches what arrives meanwhile', async () => {
-    const { producer, request } = setup({ lingerMs: 0 });
+  it('keeps at most maxInFlight sends in flight and batches what arrives meanwhile', async () => {
+    const { producer, request } = setup({ lingerMs: 0, maxInFlight: 2 });
     let open!: () => void;
     producer.gate = new Promise((resolve) => (open = resolve));
     const first = await request('t', ['1']);
     await new Promise((r) => setTimeout(r, 5));
+    const second = await request('t', ['2']);
+    await new Promise((r) => setTimeout(r, 5));
     const later = await Promise.all([
-      request('t', ['2']),
       request('t', ['3']),
       request('t', ['4']),
+      request('t', ['5']),
     ]);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(producer.sends).toHaveLength(2);
+    open();
+    await Promise.all([first, second, ...later].map((t) => t.delivered));
+    expect(producer.maxInFlight).toBe(2);
+    expect(producer.sends).toHaveLength(3);
+    expect(producer.sends[2]?.reduce((n, b) => n + b.messages.length, 0)).toBe(3);
+  });
+
+  it('sends one batch at a time with maxInFlight 1', async () => {
+    const { producer, request } = setup({ lingerMs: 0, maxInFlight: 1 });
+    let open!: () => void;
+    producer.gate = new Promise((resolve) => (open = resolve));
+    const tickets = [await request('t', ['1'])];
+    await new Promise((r) => setTimeout(r, 5));
+    tickets.push(await request('t', ['2']));
     await new Promise((r) => setTimeout(r, 5));
     expect(producer.sends).toHaveLength(1);
     open();
-    await Promise.all([first.delivered, ...later.map((t) => t.delivered)]);
+    await Promise.all(tickets.map((t) => t.delivered));
     expect(producer.maxInFlight).toBe(1);
     expect(producer.sends).toHaveLength(2);
-    expect(producer.sends[1]?.reduce((n, b) => n + b.messages.length, 0)).toBe(3);
   });
 
   it('rejects every request of a failed batch with the producer error and releases their bytes', async () => {

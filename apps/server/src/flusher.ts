@@ -19,6 +19,12 @@ export interface FlusherOptions {
   maxBytes: number;
   /** Send this long after the oldest buffered message arrived. */
   lingerMs: number;
+  /**
+   * Sends that may be in flight at once (default 2). While one waits for Kafka the next is already
+   * encoded and queued behind it on the broker connection, so the broker is never left waiting
+   * for the proxy between two batches.
+   */
+  maxInFlight?: number | undefined;
   metrics?: Metrics | undefined;
   /** How long a topic's partition count is trusted before it is looked up again. */
   partitionCountTtlMs?: number;
@@ -54,9 +60,10 @@ interface Pending {
  *
  * - A request is never split: its messages go to one partition, in order, in one batch. A request
  *   larger than the thresholds is sent in a batch of its own.
- * - One send is in flight at a time. kafkajs's idempotent producer reports out-of-order sequence
- *   errors under concurrent sends (kafkajs issue #598), and while a send is in flight the next
- *   batch grows, which is where batching comes from under load.
+ * - Up to `maxInFlight` sends are in flight at once (2 by default). The Kafka client writes them
+ *   to a broker one after the other, in the order they were sent, so a partition's requests keep
+ *   their order; while they are in flight the next batch grows, which is where batching comes
+ *   from under load.
  * - The partition of a request is picked round-robin over the topic's partitions (count cached),
  *   then sent with an explicit partition, so placement does not depend on a client partitioner.
  *
@@ -73,7 +80,8 @@ export class Flusher {
   #queuedBytes = 0;
   #oldestAt = 0;
   #timer: NodeJS.Timeout | undefined;
-  #inFlight: Promise<void> | undefined;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #maxInFlight: number;
   #closing = false;
   #eager = false;
   readonly #partitions = new Map<string, { count: number; at: number; next: number }>();
@@ -82,6 +90,7 @@ export class Flusher {
   constructor(options: FlusherOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#maxInFlight = options.maxInFlight ?? 2;
   }
 
   /** Messages buffered and not yet sent. */
@@ -129,9 +138,9 @@ export class Flusher {
 
   /** Sends everything buffered now and resolves when the buffer is empty and nothing is in flight. */
   async flush(): Promise<void> {
-    while (this.#queue.length > 0 || this.#inFlight !== undefined) {
-      if (this.#inFlight === undefined) this.#sendNext();
-      await this.#inFlight;
+    while (this.#queue.length > 0 || this.#inFlight.size > 0) {
+      if (this.#inFlight.size < this.#maxInFlight) this.#sendNext();
+      await Promise.race(this.#inFlight);
     }
   }
 
@@ -180,7 +189,7 @@ export class Flusher {
   }
 
   #schedule(): void {
-    if (this.#inFlight !== undefined || this.#queue.length === 0) return;
+    if (this.#inFlight.size >= this.#maxInFlight || this.#queue.length === 0) return;
     const { maxMessages, maxBytes, lingerMs } = this.#options;
     if (
       this.#queuedMessages >= maxMessages ||
@@ -195,7 +204,7 @@ export class Flusher {
       const wait = Math.max(0, this.#oldestAt + lingerMs - this.#now());
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        if (this.#inFlight === undefined) this.#sendNext();
+        if (this.#inFlight.size < this.#maxInFlight) this.#sendNext();
       }, wait);
     }
   }
@@ -252,10 +261,12 @@ export class Flusher {
     metrics?.batchMessages.observe(messages);
     metrics?.batchBytes.observe(bytes);
     const stopTimer = metrics?.flushDuration.startTimer();
-    this.#inFlight = this.#options.producer
+    const sent: Promise<void> = this.#options.producer
       .send(batches)
       .then(
         (results) => {
+          // Counted per topic and batch, not per request: a label lookup each is not free.
+          const out = new Map<string, { messages: number; bytes: number }>();
           for (const { pending, batchIndex, first } of placement) {
             const result = results[batchIndex];
             if (result === undefined) {
@@ -263,13 +274,19 @@ export class Flusher {
               continue;
             }
             const { topic } = pending.request;
-            metrics?.messagesOut.inc({ topic }, pending.request.messages.length);
-            metrics?.bytesOut.inc({ topic }, pending.request.bytes);
+            const counted = out.get(topic) ?? { messages: 0, bytes: 0 };
+            counted.messages += pending.request.messages.length;
+            counted.bytes += pending.request.bytes;
+            out.set(topic, counted);
             pending.resolve({
               topic,
               partition: result.partition,
               baseOffset: (BigInt(result.baseOffset) + BigInt(first)).toString(),
             });
+          }
+          for (const [topic, counted] of out) {
+            metrics?.messagesOut.inc({ topic }, counted.messages);
+            metrics?.bytesOut.inc({ topic }, counted.bytes);
           }
         },
         (error: unknown) => {
@@ -281,9 +298,10 @@ export class Flusher {
       .finally(() => {
         stopTimer?.();
         for (const { pending } of placement) pending.request.reservation.release();
-        this.#inFlight = undefined;
+        this.#inFlight.delete(sent);
         this.#schedule();
       });
+    this.#inFlight.add(sent);
   }
 
   #updateGauges(): void {
