@@ -14,14 +14,15 @@ function setup(overrides: Partial<FlusherOptions> = {}) {
     maxMessages: 100,
     maxBytes: 1 << 20,
     lingerMs: 5,
+    retryDelayMs: { min: 5, max: 20 },
     ...overrides,
   });
-  const request = (topic: string, texts: string[]) => {
+  const request = (topic: string, texts: string[], ackTimeoutMs?: number) => {
     const messages = texts.map(enc);
     const bytes = messages.reduce((n, m) => n + m.byteLength, 0);
     const reservation = budget.reserve();
     reservation.grow(bytes);
-    return flusher.enqueue({ topic, messages, bytes, reservation });
+    return flusher.enqueue({ topic, messages, bytes, reservation }, { ackTimeoutMs });
   };
   return { producer, budget, flusher, request };
 }
@@ -134,36 +135,91 @@ describe('Flusher', () => {
     expect(producer.sends).toHaveLength(2);
   });
 
-  it('rejects every request of a failed batch with the producer error and releases their bytes', async () => {
+  it('rejects every request of a batch Kafka refuses for good and releases their bytes', async () => {
     const { producer, request, budget } = setup();
-    producer.failWith = new ProxyError('kafka_unavailable', 'down');
+    producer.failWith = new ProxyError('kafka_rejected', 'refused');
     const tickets = await Promise.all([request('t', ['a']), request('t', ['b'])]);
     for (const t of tickets)
-      await expect(t.delivered).rejects.toMatchObject({
-        code: 'kafka_unavailable',
-        retriable: true,
-      });
+      await expect(t.delivered).rejects.toMatchObject({ code: 'kafka_rejected', retriable: false });
+    expect(producer.sends).toHaveLength(1);
     expect(budget.used).toBe(0);
   });
 
-  it('withdraws a request that was not sent yet, so it is never produced', async () => {
-    const { producer, request, budget } = setup({ lingerMs: 50 });
-    const ticket = await request('t', ['gone']);
-    expect(ticket.withdraw()).toBe(true);
-    await new Promise((r) => setTimeout(r, 80));
+  it('sends a batch that failed retriably again until Kafka takes it, in order', async () => {
+    const { producer, request, budget } = setup({ lingerMs: 0 });
+    producer.partitions = 1;
+    producer.failWith = new ProxyError('kafka_unavailable', 'down');
+    const tickets = await Promise.all([request('t', ['a']), request('t', ['b', 'c'])]);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(producer.sends.length).toBeGreaterThan(1);
+    expect(budget.used).toBeGreaterThan(0);
+    producer.failWith = undefined;
+    const deliveries = await Promise.all(tickets.map((t) => t.delivered));
+    expect(deliveries.map((d) => d.baseOffset)).toEqual(['0', '1']);
+    expect(producer.text('t').get(0)).toEqual(['a', 'b', 'c']);
+    expect(budget.used).toBe(0);
+  });
+
+  it('settles a batch per partition: written partitions are delivered, a failed one is retried', async () => {
+    const { producer, request } = setup({ lingerMs: 0 });
+    producer.partitions = 2;
+    let failing = true;
+    producer.failBatch = (batch) =>
+      failing && batch.partition === 1
+        ? new ProxyError('kafka_unavailable', 'leader moved')
+        : undefined;
+    const tickets = await Promise.all([request('t', ['a']), request('t', ['b'])]);
+    const onZero = tickets.find((t) => t.partition === 0);
+    const onOne = tickets.find((t) => t.partition === 1);
+    await expect(onZero?.delivered).resolves.toMatchObject({ partition: 0, baseOffset: '0' });
+    expect(producer.logs.get('t/1')).toBeUndefined();
+    failing = false;
+    await expect(onOne?.delivered).resolves.toMatchObject({ partition: 1, baseOffset: '0' });
+    expect([...producer.text('t').values()].flat().sort()).toEqual(['a', 'b']);
+  });
+
+  it('drops a request whose ack timeout passes before it is sent, so it is never produced', async () => {
+    const { producer, request, budget } = setup({ lingerMs: 200 });
+    const ticket = await request('t', ['gone'], 20);
+    await expect(ticket.delivered).rejects.toMatchObject({ code: 'ack_timeout', status: 503 });
+    expect(budget.used).toBe(0);
+    await new Promise((r) => setTimeout(r, 250));
     expect(producer.sends).toHaveLength(0);
+  });
+
+  it('answers ack_timeout for a request in flight too long, keeping its bytes until the send ends', async () => {
+    const { producer, request, budget } = setup({ lingerMs: 0 });
+    let open!: () => void;
+    producer.gate = new Promise((resolve) => (open = resolve));
+    const ticket = await request('t', ['slow'], 20);
+    await expect(ticket.delivered).rejects.toMatchObject({ code: 'ack_timeout' });
+    expect(budget.used).toBeGreaterThan(0);
+    open();
+    await new Promise((r) => setTimeout(r, 5));
     expect(budget.used).toBe(0);
   });
 
-  it('cannot withdraw a request already in flight', async () => {
+  it('does not send again a request whose ack timeout passed while its send failed', async () => {
     const { producer, request } = setup({ lingerMs: 0 });
     let open!: () => void;
     producer.gate = new Promise((resolve) => (open = resolve));
-    const ticket = await request('t', ['x']);
-    await new Promise((r) => setTimeout(r, 5));
-    expect(ticket.withdraw()).toBe(false);
+    producer.failWith = new ProxyError('kafka_unavailable', 'down');
+    const ticket = await request('t', ['late'], 20);
+    await expect(ticket.delivered).rejects.toMatchObject({ code: 'ack_timeout' });
     open();
-    await ticket.delivered;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(producer.sends).toHaveLength(1);
+  });
+
+  it('counts what is buffered or in flight, by topic', async () => {
+    const { request, flusher } = setup({ lingerMs: 60_000 });
+    await Promise.all([request('t', ['a', 'b']), request('u', ['c'])]);
+    expect(flusher.unsent()).toEqual({
+      requests: 2,
+      messages: 3,
+      bytes: 3,
+      topics: { t: 2, u: 1 },
+    });
   });
 
   it('flushes everything on close and refuses requests afterwards', async () => {

@@ -28,6 +28,8 @@ export interface FlusherOptions {
   metrics?: Metrics | undefined;
   /** How long a topic's partition count is trusted before it is looked up again. */
   partitionCountTtlMs?: number;
+  /** First and longest wait before a batch that failed retriably is sent again. */
+  retryDelayMs?: { min: number; max: number };
   now?: () => number;
 }
 
@@ -39,17 +41,37 @@ export interface FlushRequest {
   reservation: Reservation;
 }
 
-/** A buffered request: `delivered` settles with its batch; `withdraw()` drops it if still queued. */
+/** How long a request may wait for Kafka. */
+export interface EnqueueOptions {
+  /**
+   * Milliseconds from now within which Kafka must acknowledge the request (durable mode). Past
+   * it `delivered` rejects with `ack_timeout` and the request is dropped if it was not sent yet;
+   * one already in flight may still be written (at-least-once). Without it the request is retried
+   * until it is written (buffered mode).
+   */
+  ackTimeoutMs?: number | undefined;
+}
+
+/** A buffered request: `delivered` settles once Kafka acknowledged it, or it was given up. */
 export interface Ticket {
   readonly partition: number;
   readonly delivered: Promise<Delivery>;
-  /** Removes the request from the buffer if it was not sent yet; true when it was removed. */
-  withdraw(): boolean;
+}
+
+/** What is still buffered or in flight: what a shutdown that runs out of time would drop. */
+export interface Unsent {
+  requests: number;
+  messages: number;
+  bytes: number;
+  topics: Record<string, number>;
 }
 
 interface Pending {
   request: FlushRequest;
   partition: number;
+  /** Settled: delivered, failed or timed out; nothing more happens to it. */
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
   resolve(delivery: Delivery): void;
   reject(error: unknown): void;
 }
@@ -64,26 +86,35 @@ interface Pending {
  *   to a broker one after the other, in the order they were sent, so a partition's requests keep
  *   their order; while they are in flight the next batch grows, which is where batching comes
  *   from under load.
+ * - A batch is settled per partition: requests whose partition was written are delivered even
+ *   when another partition of the same send failed. Requests that failed retriably (Kafka
+ *   unreachable, a request timed out) go back to the head of the queue and are sent again after
+ *   a backoff, until they are written or their ack timeout passes; buffered requests, already
+ *   answered, have none and are retried until Kafka takes them. Only a non-retriable failure
+ *   (the broker refuses the records) rejects them.
  * - The partition of a request is picked round-robin over the topic's partitions (count cached),
  *   then sent with an explicit partition, so placement does not depend on a client partitioner.
  *
  * @example
  * const flusher = new Flusher({ producer, maxMessages: 10_000, maxBytes: 1 << 20, lingerMs: 5 });
- * const ticket = await flusher.enqueue({ topic, messages, bytes, reservation });
+ * const ticket = await flusher.enqueue({ topic, messages, bytes, reservation }, { ackTimeoutMs: 10_000 });
  * const { partition, baseOffset } = await ticket.delivered;
  */
 export class Flusher {
   readonly #options: FlusherOptions;
   readonly #now: () => number;
-  readonly #queue: Pending[] = [];
+  #queue: Pending[] = [];
   #queuedMessages = 0;
   #queuedBytes = 0;
   #oldestAt = 0;
   #timer: NodeJS.Timeout | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new Map<Promise<void>, Pending[]>();
   readonly #maxInFlight: number;
   #closing = false;
   #eager = false;
+  /** Consecutive sends that failed retriably: the backoff grows with it. */
+  #failures = 0;
+  #retryAt = 0;
   readonly #partitions = new Map<string, { count: number; at: number; next: number }>();
   readonly #lookups = new Map<string, Promise<number>>();
 
@@ -93,54 +124,49 @@ export class Flusher {
     this.#maxInFlight = options.maxInFlight ?? 2;
   }
 
-  /** Messages buffered and not yet sent. */
-  get bufferedMessages(): number {
-    return this.#queuedMessages;
-  }
-
   /**
    * Picks the request's partition and buffers it. Resolves once it is queued (a buffered-mode
-   * request can be answered then); `ticket.delivered` settles when Kafka acknowledged its batch.
-   * Throws `shutting_down` after {@link close}, `kafka_unavailable` when partitions can't be read.
+   * request can be answered then); `ticket.delivered` settles when Kafka acknowledged it.
+   * Throws `shutting_down` after {@link close}, `kafka_unavailable` when partitions can't be
+   * read, `ack_timeout` when not even that happened within the ack timeout.
    */
-  async enqueue(request: FlushRequest): Promise<Ticket> {
-    if (this.#closing) throw new ProxyError('shutting_down', 'the proxy is shutting down');
-    const partition = await this.#pickPartition(request.topic);
-    if (this.#closing) throw new ProxyError('shutting_down', 'the proxy is shutting down');
+  async enqueue(request: FlushRequest, options: EnqueueOptions = {}): Promise<Ticket> {
+    if (this.#closing) throw shuttingDown();
+    const { ackTimeoutMs } = options;
+    const started = this.#now();
+    const partition =
+      ackTimeoutMs === undefined
+        ? await this.#pickPartition(request.topic)
+        : await withinAckTimeout(this.#pickPartition(request.topic), ackTimeoutMs);
+    if (this.#closing) throw shuttingDown();
     let pending!: Pending;
     const delivered = new Promise<Delivery>((resolve, reject) => {
-      pending = { request, partition, resolve, reject };
+      pending = { request, partition, settled: false, timer: undefined, resolve, reject };
     });
     // A caller that only waits for `enqueue` (buffered mode) must not trigger unhandled rejections.
     delivered.catch(() => undefined);
+    if (ackTimeoutMs !== undefined) {
+      const left = Math.max(0, ackTimeoutMs - (this.#now() - started));
+      pending.timer = setTimeout(() => this.#timeOut(pending, ackTimeoutMs), left);
+    }
     if (this.#queue.length === 0) this.#oldestAt = this.#now();
     this.#queue.push(pending);
     this.#queuedMessages += request.messages.length;
     this.#queuedBytes += request.bytes;
     this.#updateGauges();
     this.#schedule();
-    return {
-      partition,
-      delivered,
-      withdraw: () => {
-        const index = this.#queue.indexOf(pending);
-        if (index === -1) return false;
-        this.#queue.splice(index, 1);
-        this.#queuedMessages -= request.messages.length;
-        this.#queuedBytes -= request.bytes;
-        request.reservation.release();
-        this.#updateGauges();
-        if (this.#queue.length === 0) this.#clearTimer();
-        return true;
-      },
-    };
+    return { partition, delivered };
   }
 
   /** Sends everything buffered now and resolves when the buffer is empty and nothing is in flight. */
   async flush(): Promise<void> {
+    this.#eager = true;
     while (this.#queue.length > 0 || this.#inFlight.size > 0) {
-      if (this.#inFlight.size < this.#maxInFlight) this.#sendNext();
-      await Promise.race(this.#inFlight);
+      this.#schedule();
+      const waits: Promise<unknown>[] = [...this.#inFlight.keys()];
+      // A backoff before a retry leaves nothing in flight for a while: wait for it to pass.
+      if (waits.length === 0) waits.push(sleep(Math.max(1, this.#retryAt - this.#now())));
+      await Promise.race(waits);
     }
   }
 
@@ -154,11 +180,27 @@ export class Flusher {
     this.#schedule();
   }
 
-  /** Refuses new requests, then flushes what is buffered. */
+  /** Refuses new requests, then flushes what is buffered (retrying it while Kafka is away). */
   async close(): Promise<void> {
     this.#closing = true;
     this.#clearTimer();
     await this.flush();
+  }
+
+  /** Requests buffered or in flight now, with their messages and bytes, by topic. */
+  unsent(): Unsent {
+    const unsent: Unsent = { requests: 0, messages: 0, bytes: 0, topics: {} };
+    const count = (pending: Pending): void => {
+      if (pending.settled) return;
+      const { topic, messages, bytes } = pending.request;
+      unsent.requests += 1;
+      unsent.messages += messages.length;
+      unsent.bytes += bytes;
+      unsent.topics[topic] = (unsent.topics[topic] ?? 0) + messages.length;
+    };
+    this.#queue.forEach(count);
+    for (const sent of this.#inFlight.values()) sent.forEach(count);
+    return unsent;
   }
 
   async #pickPartition(topic: string): Promise<number> {
@@ -188,8 +230,38 @@ export class Flusher {
     return partition;
   }
 
+  /** The ack timeout passed: the request is answered 503 and, if still queued, never sent. */
+  #timeOut(pending: Pending, ackTimeoutMs: number): void {
+    if (pending.settled) return;
+    const index = this.#queue.indexOf(pending);
+    if (index !== -1) {
+      this.#queue.splice(index, 1);
+      this.#queuedMessages -= pending.request.messages.length;
+      this.#queuedBytes -= pending.request.bytes;
+      this.#updateGauges();
+      if (this.#queue.length === 0) this.#clearTimer();
+    }
+    this.#settle(pending, { error: ackTimeout(ackTimeoutMs) });
+    // In flight it may still be written: its bytes stay reserved until the send is over.
+    if (index !== -1) pending.request.reservation.release();
+  }
+
+  /** Answers the request's waiter, once; its bytes are released where it leaves the flusher. */
+  #settle(pending: Pending, outcome: { delivery: Delivery } | { error: unknown }): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    clearTimeout(pending.timer);
+    if ('delivery' in outcome) pending.resolve(outcome.delivery);
+    else pending.reject(outcome.error);
+  }
+
   #schedule(): void {
     if (this.#inFlight.size >= this.#maxInFlight || this.#queue.length === 0) return;
+    const now = this.#now();
+    if (now < this.#retryAt) {
+      this.#armTimer(this.#retryAt - now);
+      return;
+    }
     const { maxMessages, maxBytes, lingerMs } = this.#options;
     if (
       this.#queuedMessages >= maxMessages ||
@@ -200,13 +272,19 @@ export class Flusher {
       this.#sendNext();
       return;
     }
-    if (this.#timer === undefined) {
-      const wait = Math.max(0, this.#oldestAt + lingerMs - this.#now());
-      this.#timer = setTimeout(() => {
+    this.#armTimer(this.#oldestAt + lingerMs - now);
+  }
+
+  #armTimer(wait: number): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(
+      () => {
         this.#timer = undefined;
-        if (this.#inFlight.size < this.#maxInFlight) this.#sendNext();
-      }, wait);
-    }
+        if (this.#now() < this.#retryAt) this.#schedule();
+        else if (this.#inFlight.size < this.#maxInFlight) this.#sendNext();
+      },
+      Math.max(0, wait),
+    );
   }
 
   #clearTimer(): void {
@@ -264,48 +342,115 @@ export class Flusher {
     const sent: Promise<void> = this.#options.producer
       .send(batches)
       .then(
-        (results) => {
+        (outcomes) => {
+          stopTimer?.();
           // Counted per topic and batch, not per request: a label lookup each is not free.
           const out = new Map<string, { messages: number; bytes: number }>();
+          const retry: Pending[] = [];
+          const failed = new Set<number>();
           for (const { pending, batchIndex, first } of placement) {
-            const result = results[batchIndex];
-            if (result === undefined) {
-              pending.reject(new ProxyError('internal', 'Kafka returned no result for a batch'));
+            const outcome = outcomes[batchIndex] ?? {
+              error: new ProxyError('internal', 'Kafka returned no outcome for a batch'),
+            };
+            if ('error' in outcome) {
+              if (!failed.has(batchIndex)) {
+                failed.add(batchIndex);
+                metrics?.kafkaErrors.inc({ code: errorCode(outcome.error) });
+              }
+              if (isRetriable(outcome.error) && !pending.settled) {
+                retry.push(pending);
+              } else {
+                this.#settle(pending, { error: outcome.error });
+                pending.request.reservation.release();
+              }
               continue;
             }
-            const { topic } = pending.request;
+            const { topic, partition, baseOffset } = outcome.result;
             const counted = out.get(topic) ?? { messages: 0, bytes: 0 };
             counted.messages += pending.request.messages.length;
             counted.bytes += pending.request.bytes;
             out.set(topic, counted);
-            pending.resolve({
-              topic,
-              partition: result.partition,
-              baseOffset: (BigInt(result.baseOffset) + BigInt(first)).toString(),
-            });
+            const offset = (BigInt(baseOffset) + BigInt(first)).toString();
+            this.#settle(pending, { delivery: { topic, partition, baseOffset: offset } });
+            pending.request.reservation.release();
           }
           for (const [topic, counted] of out) {
             metrics?.messagesOut.inc({ topic }, counted.messages);
             metrics?.bytesOut.inc({ topic }, counted.bytes);
           }
+          this.#afterSend(retry, failed.size === 0);
         },
         (error: unknown) => {
-          const code = error instanceof ProxyError ? error.code : 'internal';
-          metrics?.kafkaErrors.inc({ code });
-          for (const { pending } of placement) pending.reject(error);
+          // Producer.send never rejects; should one, its requests are failed, not lost silently.
+          stopTimer?.();
+          for (const { pending } of placement) {
+            this.#settle(pending, { error });
+            pending.request.reservation.release();
+          }
         },
       )
       .finally(() => {
-        stopTimer?.();
-        for (const { pending } of placement) pending.request.reservation.release();
         this.#inFlight.delete(sent);
         this.#schedule();
       });
-    this.#inFlight.add(sent);
+    this.#inFlight.set(
+      sent,
+      placement.map((p) => p.pending),
+    );
+  }
+
+  /** Puts retriable failures back at the head of the queue, in order, behind a backoff. */
+  #afterSend(retry: Pending[], succeeded: boolean): void {
+    if (succeeded) {
+      this.#failures = 0;
+      return;
+    }
+    if (retry.length === 0) return;
+    this.#failures += 1;
+    const { min, max } = this.#options.retryDelayMs ?? { min: 100, max: 2_000 };
+    const delay = Math.min(max, min * 2 ** Math.min(this.#failures - 1, 10));
+    this.#retryAt = Math.max(this.#retryAt, this.#now() + delay);
+    this.#clearTimer();
+    this.#queue = [...retry, ...this.#queue];
+    for (const pending of retry) {
+      this.#queuedMessages += pending.request.messages.length;
+      this.#queuedBytes += pending.request.bytes;
+    }
+    this.#oldestAt = this.#now();
+    this.#updateGauges();
   }
 
   #updateGauges(): void {
     this.#options.metrics?.bufferedMessages.set(this.#queuedMessages);
     this.#options.metrics?.bufferedBytes.set(this.#queuedBytes);
+  }
+}
+
+function shuttingDown(): ProxyError {
+  return new ProxyError('shutting_down', 'the proxy is shutting down');
+}
+
+function ackTimeout(ms: number): ProxyError {
+  return new ProxyError(
+    'ack_timeout',
+    `Kafka did not acknowledge the messages within ${ms} ms of their arrival (KAFKA_PROXY_ACK_TIMEOUT); retry later`,
+  );
+}
+
+const isRetriable = (error: unknown): boolean => error instanceof ProxyError && error.retriable;
+const errorCode = (error: unknown): string =>
+  error instanceof ProxyError ? error.code : 'internal';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `promise`, or `ack_timeout` once `ms` have passed. */
+async function withinAckTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(ackTimeout(ms)), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

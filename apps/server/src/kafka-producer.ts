@@ -3,13 +3,15 @@ import {
   ProduceAcks,
   findErrorBy,
   type MessageToProduce,
+  type ProduceResult,
   type ProducerOptions,
+  type TopicWithPartitionAndOffset,
   type SASLOptions,
 } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { ProxyError } from './errors.js';
-import type { ProduceBatch, ProduceResult, Producer } from './producer.js';
+import type { ProduceBatch, ProduceOutcome, Producer } from './producer.js';
 
 /** Kafka's default `message.max.bytes` is 1048588 per record batch; stay under it with headroom. */
 const MAX_RECORD_BATCH_BYTES = 1_000_000;
@@ -176,27 +178,46 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
     retries: Number.MAX_SAFE_INTEGER,
   });
   const logger = options.logger.child({ component: 'kafka' });
-  let connected = false;
+  let initialized = false;
   let metadataOk = false;
+  let warned = false;
   let closed = false;
   let probe: NodeJS.Timeout | undefined;
 
-  const checkMetadata = async (): Promise<void> => {
+  /**
+   * Readiness: the broker answers metadata and the idempotent producer has its id. Checked at
+   * start and then every probe interval, so a proxy started before Kafka becomes ready by itself.
+   */
+  let probing = false;
+  const probeKafka = async (): Promise<void> => {
+    if (probing) return;
+    probing = true;
     try {
       await client.metadata({ topics: [], forceUpdate: true, retries: 0 });
-      if (!metadataOk) logger.info('Kafka is reachable');
+      if (!initialized) {
+        await client.initIdempotentProducer({});
+        initialized = true;
+      }
+      if (!metadataOk) logger.info('Kafka is reachable; ready to produce');
       metadataOk = true;
     } catch (error) {
-      if (metadataOk) logger.warn({ err: error }, 'Kafka is not reachable');
+      if (metadataOk || !warned) logger.warn({ err: error }, 'Kafka is not reachable');
+      warned = true;
       metadataOk = false;
+    } finally {
+      probing = false;
     }
   };
 
-  /** One produce request of at most one record batch per partition. */
+  /**
+   * One produce request of at most one record batch per partition: the base offset of each
+   * partition Kafka acknowledged, and the error if any partition failed (the client still reports
+   * the partitions that were written then).
+   */
   const produce = async (
     batches: readonly ProduceBatch[],
     messagesOf: (index: number) => readonly Uint8Array[] | undefined,
-  ): Promise<Map<string, bigint>> => {
+  ): Promise<{ offsets: Map<string, bigint>; error?: ProxyError }> => {
     const messages: Message[] = [];
     for (let i = 0; i < batches.length; i++) {
       const batch = batches[i];
@@ -205,66 +226,96 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
       const { topic, partition } = batch;
       for (const value of values) messages.push({ topic, partition, value: asBuffer(value) });
     }
-    const { offsets = [] } = await client.send({ messages });
-    const byPartition = new Map<string, bigint>();
-    for (const { topic, partition, offset } of offsets)
-      byPartition.set(`${topic}:${partition}`, offset);
-    return byPartition;
+    const offsets = new Map<string, bigint>();
+    const collect = (written: TopicWithPartitionAndOffset[] | undefined): void => {
+      for (const { topic, partition, offset } of written ?? []) {
+        offsets.set(`${topic}:${partition}`, offset);
+      }
+    };
+    try {
+      collect((await client.send({ messages })).offsets);
+      return { offsets };
+    } catch (error) {
+      collect((error as { produced?: ProduceResult }).produced?.offsets);
+      const proxyError = toProxyError(error);
+      if (proxyError.code === 'kafka_unavailable') metadataOk = false;
+      logger.warn({ err: error, code: proxyError.code }, 'a produce request to Kafka failed');
+      return { offsets, error: proxyError };
+    }
   };
+
+  /** Every batch on consecutive produce requests, round k holding each batch's k-th chunk. */
+  const sendRounds = async (
+    batches: readonly ProduceBatch[],
+    chunked: (readonly Uint8Array[])[][],
+    rounds: number,
+  ): Promise<ProduceOutcome[]> => {
+    // A batch whose partition failed in a round is not continued in later rounds.
+    const outcomes: (ProduceOutcome | undefined)[] = batches.map(() => undefined);
+    const firstOffsets = new Map<number, bigint>();
+    for (let round = 0; round < rounds; round++) {
+      const chunkOf = (i: number): readonly Uint8Array[] | undefined =>
+        outcomes[i] === undefined ? chunked[i]?.[round] : undefined;
+      if (!batches.some((_, i) => chunkOf(i) !== undefined)) break;
+      const { offsets, error } = await produce(batches, chunkOf);
+      for (let i = 0; i < batches.length; i++) {
+        const batch = batches[i];
+        if (batch === undefined || chunkOf(i) === undefined) continue;
+        const offset = offsets.get(`${batch.topic}:${batch.partition}`);
+        if (offset === undefined) {
+          outcomes[i] = {
+            error:
+              error ?? new ProxyError('internal', 'Kafka acknowledged a batch without its offset'),
+          };
+          continue;
+        }
+        if (round === 0) firstOffsets.set(i, offset);
+        if (round === (chunked[i]?.length ?? 1) - 1) {
+          const { topic, partition } = batch;
+          const baseOffset = (firstOffsets.get(i) ?? offset).toString();
+          outcomes[i] = { result: { topic, partition, baseOffset } };
+        }
+      }
+    }
+    return outcomes.map(
+      (o) => o ?? { error: new ProxyError('internal', 'Kafka returned no result for a batch') },
+    );
+  };
+
+  /** Sends that are single produce requests, in flight now. */
+  const going = new Set<Promise<void>>();
+  /** The multi-round send last started (resolved when none is going). */
+  let exclusive: Promise<void> = Promise.resolve();
 
   return {
     async connect() {
-      try {
-        await client.metadata({ topics: [], forceUpdate: true, retries: 2 });
-        await client.initIdempotentProducer({});
-      } catch (error) {
-        throw toProxyError(error);
-      }
-      connected = true;
-      metadataOk = true;
-      probe = setInterval(() => void checkMetadata(), options.probeIntervalMs ?? 2_000);
+      // Never fails: a proxy that cannot reach Kafka yet still serves, answers /readyz 503 and
+      // produce 503 + Retry-After, and turns ready once the probe reaches the broker.
+      await probeKafka();
+      probe ??= setInterval(() => void probeKafka(), options.probeIntervalMs ?? 2_000);
       probe.unref();
     },
 
-    async send(batches: readonly ProduceBatch[]): Promise<ProduceResult[]> {
-      const results: (ProduceResult | undefined)[] = batches.map(() => undefined);
-      // Rounds: round k sends the k-th record batch of every batch, so a batch that needs several
-      // record batches keeps its order while small batches still travel together.
+    async send(batches: readonly ProduceBatch[]): Promise<ProduceOutcome[]> {
       const chunked = batches.map((b) => chunk(b.messages));
       let rounds = 0;
       for (const c of chunked) rounds = Math.max(rounds, c.length);
-      try {
-        for (let round = 0; round < rounds; round++) {
-          const offsets = await produce(batches, (i) => chunked[i]?.[round]);
-          for (let i = 0; i < batches.length; i++) {
-            const batch = batches[i];
-            if (
-              batch === undefined ||
-              results[i] !== undefined ||
-              chunked[i]?.[round] === undefined
-            )
-              continue;
-            const baseOffset = offsets.get(`${batch.topic}:${batch.partition}`);
-            if (baseOffset === undefined) {
-              throw new ProxyError('internal', 'Kafka acknowledged a batch without its offset');
-            }
-            results[i] = {
-              topic: batch.topic,
-              partition: batch.partition,
-              baseOffset: baseOffset.toString(),
-            };
-          }
-        }
-      } catch (error) {
-        throw toProxyError(error);
+      if (rounds === 1) {
+        // Behind a multi-round send, if one is going: it must not be interleaved.
+        await exclusive;
+        const sent = sendRounds(batches, chunked, 1);
+        const settled = sent.then(() => undefined);
+        going.add(settled);
+        void settled.finally(() => going.delete(settled));
+        return sent;
       }
-      return results.map((r) => {
-        if (r === undefined)
-          throw new ProxyError('internal', 'Kafka returned no result for a batch');
-        return r;
-      });
+      // Several record batches for one request: written back to back, so its messages get
+      // consecutive offsets (the reply's baseOffset + index must be each message's offset).
+      const before = [...going, exclusive];
+      const sent = Promise.allSettled(before).then(() => sendRounds(batches, chunked, rounds));
+      exclusive = sent.then(() => undefined);
+      return sent;
     },
-
     async partitionCount(topic: string): Promise<number> {
       try {
         const metadata = await client.metadata({
@@ -287,13 +338,12 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
     },
 
     isReady() {
-      return connected && metadataOk && !closed;
+      return initialized && metadataOk && !closed;
     },
 
     async disconnect() {
       if (probe !== undefined) clearInterval(probe);
       closed = true;
-      connected = false;
       // force: sends still retrying are given up; the flusher has already sent what it could.
       await client.close(true).catch((error: unknown) => {
         logger.warn({ err: error }, 'closing the Kafka client failed');

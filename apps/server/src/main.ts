@@ -67,7 +67,14 @@ try {
     }
     logger.info({ signal }, 'signal received');
     const timer = setTimeout(() => {
-      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
+      // What a hard exit now loses, so an operator knows exactly what to resend.
+      const unsent = proxy.flusher.unsent();
+      logger.error(
+        { timeoutMs: config.shutdownTimeoutMs, unsent },
+        unsent.requests === 0
+          ? 'shutdown timed out'
+          : `shutdown timed out: ${unsent.messages} messages of ${unsent.requests} requests were not written to Kafka and are dropped`,
+      );
       server.forceClose();
       process.exit(1);
     }, config.shutdownTimeoutMs);

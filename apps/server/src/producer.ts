@@ -16,21 +16,34 @@ export interface ProduceResult {
 }
 
 /**
+ * What became of one batch of a send: written (`result`), or not (`error`, a `ProxyError` whose
+ * `retriable` says whether sending it again may succeed). The batches of one send can end
+ * differently: partitions led by a broker that answered are written even when another failed.
+ */
+export type ProduceOutcome = { result: ProduceResult } | { error: Error };
+
+/**
  * A connection to Kafka that writes whole batches to explicit partitions.
  *
- * Implementations reject with a `ProxyError` whose code says what happened and whether a client
- * may retry (`kafka_unavailable` retriable; `kafka_rejected`, `message_too_large` not).
+ * Failures are `ProxyError`s whose code says what happened and whether a client may retry
+ * (`kafka_unavailable` retriable; `kafka_rejected`, `message_too_large` not).
  *
  * @example
- * const [result] = await producer.send([{ topic: 'orders', partition: 0, messages }]);
+ * const [outcome] = await producer.send([{ topic: 'orders', partition: 0, messages }]);
+ * if ('result' in outcome) console.log(outcome.result.baseOffset);
  */
 export interface Producer {
+  /**
+   * Starts connecting; resolves after the first attempt whether or not Kafka answered, and keeps
+   * trying in the background. {@link isReady} tells when produce can succeed.
+   */
   connect(): Promise<void>;
   /**
-   * Sends every batch; resolves once Kafka acknowledged all of them (acks as configured), with
-   * one result per batch in the same order. A batch's messages are written in order.
+   * Sends every batch; resolves once each was acknowledged (acks as configured) or failed, with
+   * one outcome per batch in the same order. Never rejects. A batch's messages are written in
+   * order.
    */
-  send(batches: readonly ProduceBatch[]): Promise<ProduceResult[]>;
+  send(batches: readonly ProduceBatch[]): Promise<ProduceOutcome[]>;
   /** Number of partitions of a topic (creating it if the cluster auto-creates topics). */
   partitionCount(topic: string): Promise<number>;
   /** True while connected and able to produce. */

@@ -10,30 +10,6 @@ import { assertTopicName } from '../topic-name.js';
 import { checkContentType } from '../body.js';
 import { authenticate } from './auth-middleware.js';
 
-/** Rejects with `ack_timeout` after `ms`, running `onTimeout` first. */
-async function within<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => {
-        onTimeout();
-        reject(
-          new ProxyError(
-            'ack_timeout',
-            `Kafka did not acknowledge the messages within ${ms} ms (KAFKA_PROXY_ACK_TIMEOUT); retry later`,
-          ),
-        );
-      },
-      Math.max(0, ms),
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * The Node request when served by `@hono/node-server` (absent under `app.request()`). Its body is
  * read from it directly: `c.req.raw.body` would build a web `Request` and wrap the body in web
@@ -56,7 +32,6 @@ function ackMode(c: Context<AppEnv>, ctx: ServerContext): 'durable' | 'buffered'
 
 async function produce(c: Context<AppEnv>, ctx: ServerContext, topic: string): Promise<Response> {
   const { config, flusher, metrics } = ctx;
-  const started = Date.now();
   ctx.auth.authorize(c.get('principal'), topic);
   checkContentType(c.req.header('content-type'));
   const mode = ackMode(c, ctx);
@@ -76,37 +51,30 @@ async function produce(c: Context<AppEnv>, ctx: ServerContext, topic: string): P
       reservation,
     );
     ctx.metrics.reservedBytes.set(ctx.budget.used);
-    const remaining = (): number => config.ackTimeoutMs - (Date.now() - started);
-    const enqueued = flusher.enqueue({
-      topic,
-      messages: body.messages,
-      bytes: body.bytes,
-      reservation,
-    });
-    // If Kafka cannot even tell the partition count in time, the request must not be queued later.
-    ticket = await within(enqueued, remaining(), () => {
-      enqueued
-        .then(
-          (late) => late.withdraw(),
-          () => undefined,
-        )
-        .catch(() => undefined);
-    });
+    // The ack timeout counts from here: how long the upload took is the request timeout's concern.
+    ticket = await flusher.enqueue(
+      { topic, messages: body.messages, bytes: body.bytes, reservation },
+      { ackTimeoutMs: mode === 'durable' ? config.ackTimeoutMs : undefined },
+    );
     const count = body.messages.length;
     metrics.messagesIn.inc({ topic }, count);
     metrics.bytesIn.inc({ topic }, body.bytes);
-    c.set('logFields', {
-      ...c.get('logFields'),
-      messages: count,
-      bytes: body.bytes,
-      partition: ticket.partition,
-    });
+    const logFields = { ...c.get('logFields'), messages: count, bytes: body.bytes };
+    c.set('logFields', { ...logFields, partition: ticket.partition });
 
     let delivery: Delivery | undefined;
     if (mode === 'durable') {
-      const pending = ticket;
-      delivery = await within(pending.delivered, remaining(), () => pending.withdraw());
+      delivery = await ticket.delivered;
       c.set('logFields', { ...c.get('logFields'), baseOffset: delivery.baseOffset });
+    } else {
+      // Answered 202 already: the flusher retries it until Kafka takes it, so this happens only
+      // when Kafka refuses the records for good. Nobody else would ever hear of it.
+      ticket.delivered.catch((error: unknown) => {
+        ctx.logger.error(
+          { ...logFields, partition: ticket?.partition, err: error },
+          'a buffered request was dropped: Kafka refused its messages',
+        );
+      });
     }
     const status = mode === 'durable' ? 200 : 202;
     if (prefersJson(c.req.header('accept'))) {

@@ -1,4 +1,4 @@
-import type { ProduceBatch, ProduceResult, Producer } from '../producer.js';
+import type { ProduceBatch, ProduceOutcome, Producer } from '../producer.js';
 
 /**
  * An in-memory {@link Producer} for unit tests: keeps a log per topic-partition, and can be told to
@@ -9,8 +9,10 @@ export class FakeProducer implements Producer {
   readonly logs = new Map<string, Uint8Array[]>();
   partitions = 3;
   ready = true;
-  /** When set, `send` rejects with it. */
+  /** When set, every batch of a send fails with it. */
   failWith: Error | undefined;
+  /** When set, the batches it picks fail with what it returns (the others are written). */
+  failBatch: ((batch: ProduceBatch) => Error | undefined) | undefined;
   /** When set, `send` waits for it before acknowledging (to hold a batch in flight). */
   gate: Promise<void> | undefined;
   inFlight = 0;
@@ -20,21 +22,22 @@ export class FakeProducer implements Producer {
     return Promise.resolve();
   }
 
-  async send(batches: readonly ProduceBatch[]): Promise<ProduceResult[]> {
+  async send(batches: readonly ProduceBatch[]): Promise<ProduceOutcome[]> {
     this.sends.push([...batches]);
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       await this.gate;
       await Promise.resolve();
-      if (this.failWith !== undefined) throw this.failWith;
       return batches.map((batch) => {
+        const error = this.failWith ?? this.failBatch?.(batch);
+        if (error !== undefined) return { error };
         const key = `${batch.topic}/${batch.partition}`;
         const log = this.logs.get(key) ?? [];
         this.logs.set(key, log);
         const baseOffset = String(log.length);
         log.push(...batch.messages);
-        return { topic: batch.topic, partition: batch.partition, baseOffset };
+        return { result: { topic: batch.topic, partition: batch.partition, baseOffset } };
       });
     } finally {
       this.inFlight -= 1;
