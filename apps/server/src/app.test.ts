@@ -115,7 +115,8 @@ describe('errors: status, stable code, message, and nothing produced', () => {
 
   it('rejects a bad topic name with 400', async () => {
     const { app } = await testApp();
-    // URLs normalise '.' and '..' away before routing; topic-name.test.ts covers those names.
+    // '.' and '..' cannot be sent through app.request(): its URL resolves them away before the
+    // app sees the path. test/http-edge.test.ts sends them over a socket.
     for (const bad of ['a:b', 'a%20b', 'x'.repeat(250), 'caf%C3%A9']) {
       expect(await errorOf(await post(app, `/topics/${bad}`, framed('x'))), bad).toMatchObject({
         status: 400,
