@@ -7,6 +7,7 @@ import { serve, type Http2Bindings, type HttpBindings } from '@hono/node-server'
 import type { Logger } from 'pino';
 import { requestIdFor, type ProxyApp } from './app.js';
 import type { Config } from './config.js';
+import { droppedLogLines } from './logger.js';
 import type { Producer } from './producer.js';
 import type { TopicStore } from './topic-store.js';
 
@@ -255,7 +256,8 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
         await proxy.drain();
         await producer.disconnect();
         await topicStore.close();
-        logger.info('shutdown complete');
+        // Lines a stalled or closed stdout lost: the operator learns of the gap, if stdout reads.
+        logger.info({ droppedLogLines: droppedLogLines(logger) }, 'shutdown complete');
       })();
       return shuttingDown;
     },
