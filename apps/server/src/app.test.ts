@@ -340,6 +340,17 @@ describe('operations', () => {
     expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('logs and counts a request for an unknown path like any other', async () => {
+    const { app, lines } = await testApp();
+    const res = await app.request('/nowhere', { headers: { 'x-request-id': 'lost-1' } });
+    expect(res.status).toBe(404);
+    expect(lines.some((l) => l.includes('"reqId":"lost-1"') && l.includes('"status":404'))).toBe(
+      true,
+    );
+    const text = await (await app.request('/metrics', { headers: auth })).text();
+    expect(text).toContain('route="unmatched",method="GET",status="404"} 1');
+  });
+
   it('sends the request id on error responses too', async () => {
     const { app } = await testApp();
     for (const [path, init] of [

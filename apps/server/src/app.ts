@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpBindings } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { getPath } from 'hono/utils/url';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth.js';
@@ -151,12 +151,8 @@ export function createApp(deps: AppDependencies): ProxyApp {
     });
   }
 
-  app.notFound((c) => {
-    throw new ProxyError('not_found', `no route ${c.req.method} ${c.req.path}`);
-  });
-
   // The one place where errors become HTTP responses.
-  app.onError((error, c) => {
+  const errorResponse = (error: Error, c: Context<AppEnv>): Response => {
     let failure: ProxyError;
     if (error instanceof ProxyError) {
       failure = error;
@@ -177,7 +173,16 @@ export function createApp(deps: AppDependencies): ProxyApp {
     // socket, so tell the client not to reuse this connection for its next request.
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('connection', 'close');
     return c.json({ error: failure.code, message: failure.message }, failure.status as 400);
-  });
+  };
+  app.onError(errorResponse);
+  // Answered, not thrown: hono runs the not-found handler outside the middleware's `next()`, so a
+  // throw would skip the request's log line and metrics.
+  app.notFound((c) =>
+    errorResponse(
+      new ProxyError('not_found', `no route ${c.req.method} ${pathAsSent(c.req.raw, c.env)}`),
+      c,
+    ),
+  );
 
   return {
     app,
