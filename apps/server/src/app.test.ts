@@ -387,6 +387,32 @@ describe('operations', () => {
     expect(text).toContain('kafka_proxy_messages_produced_total{topic="m"} 2');
   });
 
+  it('describes byte bodies, every status the HTTP layer can answer and x-request-id in its OpenAPI document', () => {
+    type Operation = {
+      requestBody?: { content: Record<string, { schema?: Record<string, unknown> }> };
+      responses: Record<string, { headers?: Record<string, unknown> }>;
+    };
+    const doc = openApiDocument() as {
+      servers?: { url: string }[];
+      paths: Record<string, Record<string, Operation>>;
+    };
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    const operations = Object.values(doc.paths).flatMap((ops) => Object.values(ops));
+    for (const op of operations) {
+      for (const status of ['400', '404', '405', '408', '431', '500', '501'])
+        expect(op.responses, status).toHaveProperty(status);
+      for (const [status, response] of Object.entries(op.responses))
+        expect(response.headers, status).toHaveProperty('x-request-id');
+    }
+    const bodies = operations.flatMap((op) => Object.values(op.requestBody?.content ?? {}));
+    expect(bodies).toHaveLength(2);
+    for (const body of bodies) {
+      // A JSON Schema `type: string` refuses bytes: raw bodies are described without a type.
+      expect(body.schema).not.toHaveProperty('type');
+      expect(body.schema).toMatchObject({ contentMediaType: 'application/octet-stream' });
+    }
+  });
+
   it('documents exactly the routes the app serves in its OpenAPI document', async () => {
     const { app } = await testApp();
     const served = (await (await app.request('/openapi.json', { headers: auth })).json()) as {
