@@ -85,18 +85,20 @@ const refusalBody = (refusal: Refusal): string =>
   JSON.stringify({ error: refusal.code, message: refusal.message });
 
 /**
- * RFC 9112 §6.1: a request with a transfer coding the server does not understand gets 501. Node's
- * parser only checks that chunked comes last (else 400) and hands the rest of the codings over
- * undecoded: `gzip, chunked` would reach the decoder as gzip bytes taken for frames.
+ * What the framing of a request's `Transfer-Encoding` calls for, if the app must not see it.
+ * RFC 9112 §6.3: when chunked is not the final coding the body's length is unknown (400); §6.1: a
+ * coding the server does not understand gets 501. Node's parser leaves both to the server, and
+ * would hand `gzip, chunked` over undecoded: gzip bytes taken for frames.
  */
-function hasUnsupportedTransferCoding(headers: IncomingHttpHeaders): boolean {
+function transferCodingRefusal(headers: IncomingHttpHeaders): Refusal | undefined {
   const header = headers['transfer-encoding'];
-  if (header === undefined) return false;
+  if (header === undefined) return undefined;
   const codings = header
     .split(',')
     .map((coding) => coding.split(';')[0]?.trim().toLowerCase() ?? '')
     .filter((coding) => coding !== '');
-  return codings.length !== 1 || codings[0] !== 'chunked';
+  if (codings.at(-1) !== 'chunked') return MALFORMED;
+  return codings.length === 1 ? undefined : UNSUPPORTED_TRANSFER_CODING;
 }
 
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
@@ -134,7 +136,6 @@ function answerClientError(error: NodeJS.ErrnoException, socket: HttpSocket): vo
     socket.destroy();
     return;
   }
-  socket.pause();
   const refusal = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED;
   const body = refusalBody(refusal);
   // The request could not be read, so no id the client sent can be trusted: a new one.
@@ -163,13 +164,11 @@ function withHttpRefusals(
 ): (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response> {
   return (request, env) => {
     const { headers } = env.incoming;
-    if (!hasUnsupportedTransferCoding(headers)) return proxy.app.fetch(request, env);
-    const body = refusalBody(UNSUPPORTED_TRANSFER_CODING);
+    const refusal = transferCodingRefusal(headers);
+    if (refusal === undefined) return proxy.app.fetch(request, env);
+    const body = refusalBody(refusal);
     const requestId = requestIdFor(headers['x-request-id']?.toString());
-    return new Response(body, {
-      status: UNSUPPORTED_TRANSFER_CODING.status,
-      headers: refusalHead(requestId, body),
-    });
+    return new Response(body, { status: refusal.status, headers: refusalHead(requestId, body) });
   };
 }
 
