@@ -115,7 +115,8 @@ describe('errors: status, stable code, message, and nothing produced', () => {
 
   it('rejects a bad topic name with 400', async () => {
     const { app } = await testApp();
-    // URLs normalise '.' and '..' away before routing; topic-name.test.ts covers those names.
+    // '.' and '..' cannot be sent through app.request(): its URL resolves them away before the
+    // app sees the path. test/http-edge.test.ts sends them over a socket.
     for (const bad of ['a:b', 'a%20b', 'x'.repeat(250), 'caf%C3%A9']) {
       expect(await errorOf(await post(app, `/topics/${bad}`, framed('x'))), bad).toMatchObject({
         status: 400,
@@ -339,6 +340,17 @@ describe('operations', () => {
     expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('logs and counts a request for an unknown path like any other', async () => {
+    const { app, lines } = await testApp();
+    const res = await app.request('/nowhere', { headers: { 'x-request-id': 'lost-1' } });
+    expect(res.status).toBe(404);
+    expect(lines.some((l) => l.includes('"reqId":"lost-1"') && l.includes('"status":404'))).toBe(
+      true,
+    );
+    const text = await (await app.request('/metrics', { headers: auth })).text();
+    expect(text).toContain('route="unmatched",method="GET",status="404"} 1');
+  });
+
   it('sends the request id on error responses too', async () => {
     const { app } = await testApp();
     for (const [path, init] of [
@@ -373,6 +385,32 @@ describe('operations', () => {
     );
     expect(text).toContain('kafka_proxy_messages_received_total{topic="m"} 2');
     expect(text).toContain('kafka_proxy_messages_produced_total{topic="m"} 2');
+  });
+
+  it('describes byte bodies, every status the HTTP layer can answer and x-request-id in its OpenAPI document', () => {
+    type Operation = {
+      requestBody?: { content: Record<string, { schema?: Record<string, unknown> }> };
+      responses: Record<string, { headers?: Record<string, unknown> }>;
+    };
+    const doc = openApiDocument() as {
+      servers?: { url: string }[];
+      paths: Record<string, Record<string, Operation>>;
+    };
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    const operations = Object.values(doc.paths).flatMap((ops) => Object.values(ops));
+    for (const op of operations) {
+      for (const status of ['400', '404', '405', '408', '431', '500', '501'])
+        expect(op.responses, status).toHaveProperty(status);
+      for (const [status, response] of Object.entries(op.responses))
+        expect(response.headers, status).toHaveProperty('x-request-id');
+    }
+    const bodies = operations.flatMap((op) => Object.values(op.requestBody?.content ?? {}));
+    expect(bodies).toHaveLength(2);
+    for (const body of bodies) {
+      // A JSON Schema `type: string` refuses bytes: raw bodies are described without a type.
+      expect(body.schema).not.toHaveProperty('type');
+      expect(body.schema).toMatchObject({ contentMediaType: 'application/octet-stream' });
+    }
   });
 
   it('documents exactly the routes the app serves in its OpenAPI document', async () => {

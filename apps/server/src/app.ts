@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { getPath } from 'hono/utils/url';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth.js';
 import { BufferBudget } from './buffer-budget.js';
@@ -49,6 +51,26 @@ export const ROUTES: readonly { path: string; methods: readonly string[] }[] = [
 
 const REQUEST_ID = /^[\w.:/+=@-]{1,128}$/;
 
+/** The client's `x-request-id` when it is a sane one, else a new id. */
+export function requestIdFor(incoming: string | undefined): string {
+  return incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * The request's path as the client sent it, percent-decoded the way hono decodes paths. The URL
+ * of the web `Request` has its dot-segments resolved (`/topics/%2e%2e/metrics` is `/metrics`
+ * there), so routing on it would serve paths that an ingress admitting only `/topics/*` let
+ * through; routed as sent, `.` and `..` are path segments like any other and no route matches
+ * them except as a topic name, which refuses them.
+ */
+function pathAsSent(request: Request, env: unknown): string {
+  const target = (env as Partial<HttpBindings> | undefined)?.incoming?.url;
+  // Origin-form only: an absolute-form target (`http://host/path`) or `*` keeps the URL's path.
+  if (target?.startsWith('/') !== true) return getPath(request);
+  // hono's getPath reads nothing but `url`.
+  return getPath({ url: `http://h${target}` } as Request);
+}
+
 /**
  * Builds the HTTP app from its dependencies. No socket is opened: `startServer` does that, and
  * tests can call `app.request()` directly.
@@ -80,13 +102,14 @@ export function createApp(deps: AppDependencies): ProxyApp {
     lifecycle: { shuttingDown: false },
   };
 
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({
+    getPath: (request, options) => pathAsSent(request, options?.env),
+  });
 
   // Request id, one log line and metrics per request, whatever the outcome.
   app.use('*', async (c, next) => {
     const started = performance.now();
-    const incoming = c.req.header('x-request-id');
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdFor(c.req.header('x-request-id'));
     c.set('requestId', requestId);
     c.set('route', 'unmatched');
     c.set('logFields', {});
@@ -105,7 +128,7 @@ export function createApp(deps: AppDependencies): ProxyApp {
     c.get('logger').info(
       {
         method: c.req.method,
-        path: c.req.path,
+        path: pathAsSent(c.req.raw, c.env),
         route,
         status,
         durationMs: Math.round(seconds * 1e4) / 10,
@@ -128,12 +151,8 @@ export function createApp(deps: AppDependencies): ProxyApp {
     });
   }
 
-  app.notFound((c) => {
-    throw new ProxyError('not_found', `no route ${c.req.method} ${c.req.path}`);
-  });
-
   // The one place where errors become HTTP responses.
-  app.onError((error, c) => {
+  const errorResponse = (error: Error, c: Context<AppEnv>): Response => {
     let failure: ProxyError;
     if (error instanceof ProxyError) {
       failure = error;
@@ -154,7 +173,16 @@ export function createApp(deps: AppDependencies): ProxyApp {
     // socket, so tell the client not to reuse this connection for its next request.
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('connection', 'close');
     return c.json({ error: failure.code, message: failure.message }, failure.status as 400);
-  });
+  };
+  app.onError(errorResponse);
+  // Answered, not thrown: hono runs the not-found handler outside the middleware's `next()`, so a
+  // throw would skip the request's log line and metrics.
+  app.notFound((c) =>
+    errorResponse(
+      new ProxyError('not_found', `no route ${c.req.method} ${pathAsSent(c.req.raw, c.env)}`),
+      c,
+    ),
+  );
 
   return {
     app,

@@ -1,20 +1,23 @@
 /** The OpenAPI 3.1 description of the server's routes, served at `GET /openapi.json`. */
 
+/** Every response carries the request id (the client's, when it sent a sane one). */
+const requestIdHeader = { 'x-request-id': { $ref: '#/components/headers/RequestId' } };
+
 const errorResponse = (description: string) => ({
   description,
+  headers: requestIdHeader,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
 
 const retryable = (description: string) => ({
   ...errorResponse(description),
-  headers: {
-    'Retry-After': { schema: { type: 'integer' }, description: 'seconds to wait before retrying' },
-  },
+  headers: { ...requestIdHeader, 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
 });
 
 const unauthorized = (description: string) => ({
   ...errorResponse(description),
   headers: {
+    ...requestIdHeader,
     'WWW-Authenticate': {
       schema: { type: 'string' },
       description: 'the scheme to authenticate with: Bearer',
@@ -22,8 +25,47 @@ const unauthorized = (description: string) => ({
   },
 });
 
+const closing = (description: string) => ({
+  ...errorResponse(description),
+  headers: {
+    ...requestIdHeader,
+    Connection: { schema: { type: 'string', const: 'close' }, description: 'always close' },
+  },
+});
+
+/**
+ * What any route may answer besides its own responses: the HTTP layer's refusals (the request is
+ * not valid HTTP/1.1, took too long, has headers too large or a transfer coding other than
+ * chunked), a wrong method, and failures of the server itself.
+ */
+const commonResponses = {
+  '400': closing('bad_request: the request is not valid HTTP/1.1 (the connection is closed)'),
+  '404': errorResponse(
+    'not_found: no route has this path as sent (a "." or ".." segment is not resolved)',
+  ),
+  '405': {
+    ...errorResponse('method_not_allowed: the path exists with other methods'),
+    headers: {
+      ...requestIdHeader,
+      Allow: { schema: { type: 'string' }, description: 'the methods the path answers' },
+    },
+  },
+  '408': closing(
+    'request_timeout: headers and body were not received within KAFKA_PROXY_REQUEST_TIMEOUT',
+  ),
+  '431': closing('headers_too_large: the request line and headers are too large'),
+  '500': errorResponse('internal: an unexpected failure of the server'),
+  '501': closing(
+    'unsupported_transfer_coding: a Transfer-Encoding other than chunked; compress with Content-Encoding instead',
+  ),
+};
+
+/** The responses of one operation: its own, on top of {@link commonResponses}. */
+const responses = (own: Record<string, unknown>) => ({ ...commonResponses, ...own });
+
 const statusBody = {
   description: 'status',
+  headers: requestIdHeader,
   content: {
     'application/json': {
       schema: {
@@ -35,9 +77,10 @@ const statusBody = {
   },
 };
 
-const produceResponses = {
+const produceResponses = responses({
   '200': {
     description: 'durable: every message is acknowledged by Kafka',
+    headers: requestIdHeader,
     content: {
       'text/plain': { schema: { type: 'string', examples: ['3 messages received'] } },
       'application/json': { schema: { $ref: '#/components/schemas/ProduceResult' } },
@@ -46,12 +89,15 @@ const produceResponses = {
   '202': {
     description:
       'buffered: the request is validated and queued; it is flushed within the flush interval',
+    headers: requestIdHeader,
     content: {
       'text/plain': { schema: { type: 'string', examples: ['3 messages received'] } },
       'application/json': { schema: { $ref: '#/components/schemas/ProduceResult' } },
     },
   },
-  '400': errorResponse('truncated_frame, empty_body, invalid_topic or bad_request'),
+  '400': errorResponse(
+    'truncated_frame, empty_body, invalid_topic (also a "." or ".." path segment in place of the topic) or bad_request',
+  ),
   '401': unauthorized('unauthorized: missing or wrong token'),
   '403': errorResponse('forbidden: the token may not use this topic'),
   '404': errorResponse(
@@ -65,7 +111,7 @@ const produceResponses = {
   '503': retryable(
     'kafka_unavailable, ack_timeout, buffer_full or shutting_down; nothing was produced unless the ack timed out',
   ),
-};
+});
 
 const produceRequest = {
   required: true,
@@ -73,7 +119,10 @@ const produceRequest = {
     'A sequence of frames: each a 4-byte little-endian length N followed by N bytes of message. May be compressed with Content-Encoding gzip, deflate or br.',
   content: {
     'application/octet-stream': {
-      schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+      // Raw bytes, not a JSON string: OpenAPI 3.1 says so with contentMediaType and no `type`
+      // (with `type: string` validators such as openapi-core refuse every byte body).
+      // `format: binary` is the 3.0 way, kept for generators (schemathesis) that read only it.
+      schema: { contentMediaType: 'application/octet-stream', format: 'binary' },
     },
   },
 };
@@ -100,6 +149,8 @@ export function openApiDocument(): Record<string, unknown> {
       version: '0.1.0',
       description: 'HTTP(S) gateway into Kafka: POST batches of length-prefixed binary messages.',
     },
+    // Relative: the document describes whichever server (and path prefix) served it.
+    servers: [{ url: '/', description: 'the server that serves this document' }],
     security: [{ token: [] }, { bearer: [] }],
     paths: {
       '/': {
@@ -125,9 +176,10 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Make {topic} the default topic, persistently',
           operationId: 'setTopic',
           parameters: [topicParameter],
-          responses: {
+          responses: responses({
             '200': {
               description: 'changed',
+              headers: requestIdHeader,
               content: {
                 'text/plain': { schema: { type: 'string', examples: ['Topic changed to orders'] } },
               },
@@ -141,16 +193,17 @@ export function openApiDocument(): Record<string, unknown> {
             '503': retryable(
               'kafka_unavailable or shutting_down (kafka topic store): the change was not shared; the old topic stays',
             ),
-          },
+          }),
         },
       },
       '/topic': {
         get: {
           summary: 'The current default topic',
           operationId: 'getTopic',
-          responses: {
+          responses: responses({
             '200': {
               description: 'the topic',
+              headers: requestIdHeader,
               content: {
                 'application/json': {
                   schema: {
@@ -162,7 +215,7 @@ export function openApiDocument(): Record<string, unknown> {
               },
             },
             '401': unauthorized('unauthorized'),
-          },
+          }),
         },
       },
       '/healthz': {
@@ -170,7 +223,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Liveness: the process serves',
           operationId: 'healthz',
           security: [],
-          responses: { '200': { ...statusBody, description: 'alive' } },
+          responses: responses({ '200': { ...statusBody, description: 'alive' } }),
         },
       },
       '/readyz': {
@@ -178,33 +231,38 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Readiness: Kafka reachable, producer ready, not shutting down',
           operationId: 'readyz',
           security: [],
-          responses: {
+          responses: responses({
             '200': { ...statusBody, description: 'ready' },
             '503': { ...statusBody, description: 'not ready: kafka_unavailable or shutting_down' },
-          },
+          }),
         },
       },
       '/metrics': {
         get: {
           summary: 'Prometheus metrics (text format)',
           operationId: 'metrics',
-          responses: {
+          responses: responses({
             '200': {
               description: 'metrics',
+              headers: requestIdHeader,
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
             '401': unauthorized('unauthorized'),
-          },
+          }),
         },
       },
       '/openapi.json': {
         get: {
           summary: 'This document',
           operationId: 'openapi',
-          responses: {
-            '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } },
+          responses: responses({
+            '200': {
+              description: 'OpenAPI 3.1 document',
+              headers: requestIdHeader,
+              content: { 'application/json': {} },
+            },
             '401': unauthorized('unauthorized'),
-          },
+          }),
         },
       },
     },
@@ -212,6 +270,17 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: {
         token: { type: 'apiKey', in: 'header', name: 'x-kafka-proxy-token' },
         bearer: { type: 'http', scheme: 'bearer' },
+      },
+      headers: {
+        RequestId: {
+          description:
+            "the request's id: the client's x-request-id when it sent a sane one, else a new UUID",
+          schema: { type: 'string' },
+        },
+        RetryAfter: {
+          description: 'seconds to wait before retrying',
+          schema: { type: 'integer', minimum: 0 },
+        },
       },
       parameters: {
         Ack: {

@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import type { Server, ServerResponse } from 'node:http';
-import { serve } from '@hono/node-server';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { finished } from 'node:stream';
+import { serve, type Http2Bindings, type HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
-import type { ProxyApp } from './app.js';
+import { requestIdFor, type ProxyApp } from './app.js';
 import type { Config } from './config.js';
+import { droppedLogLines } from './logger.js';
 import type { Producer } from './producer.js';
 import type { TopicStore } from './topic-store.js';
 
@@ -31,11 +34,16 @@ export interface ServerParts {
   topicStore: TopicStore;
 }
 
+/** An answer the HTTP layer gives before (or instead of) the app, in the app's JSON error format. */
+interface Refusal {
+  status: number;
+  reason: string;
+  code: string;
+  message: string;
+}
+
 /** Node's own refusals of a request it could not parse or that took too long, by error code. */
-const CLIENT_ERRORS: Record<
-  string,
-  { status: number; reason: string; code: string; message: string }
-> = {
+const CLIENT_ERRORS: Record<string, Refusal> = {
   HPE_HEADER_OVERFLOW: {
     status: 431,
     reason: 'Request Header Fields Too Large',
@@ -49,34 +57,129 @@ const CLIENT_ERRORS: Record<
     message: 'the request was not received within KAFKA_PROXY_REQUEST_TIMEOUT',
   },
 };
-const MALFORMED = {
+const MALFORMED: Refusal = {
   status: 400,
   reason: 'Bad Request',
   code: 'bad_request',
   message: 'the request is not valid HTTP/1.1',
 };
+const UNSUPPORTED_TRANSFER_CODING: Refusal = {
+  status: 501,
+  reason: 'Not Implemented',
+  code: 'unsupported_transfer_coding',
+  message:
+    'the only transfer coding the server decodes is chunked; use Content-Encoding for compression',
+};
+
+/** The header fields of a refusal, the connection always closing after it. */
+function refusalHead(requestId: string, body: string): Record<string, string> {
+  return {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-request-id': requestId,
+    connection: 'close',
+  };
+}
+
+const refusalBody = (refusal: Refusal): string =>
+  JSON.stringify({ error: refusal.code, message: refusal.message });
+
+/**
+ * What the framing of a request's `Transfer-Encoding` calls for, if the app must not see it.
+ * RFC 9112 §6.3: when chunked is not the final coding the body's length is unknown (400); §6.1: a
+ * coding the server does not understand gets 501. Node's parser leaves both to the server, and
+ * would hand `gzip, chunked` over undecoded: gzip bytes taken for frames.
+ */
+function transferCodingRefusal(headers: IncomingHttpHeaders): Refusal | undefined {
+  const header = headers['transfer-encoding'];
+  if (header === undefined) return undefined;
+  const codings = header
+    .split(',')
+    .map((coding) => coding.split(';')[0]?.trim().toLowerCase() ?? '')
+    .filter((coding) => coding !== '');
+  if (codings.at(-1) !== 'chunked') return MALFORMED;
+  return codings.length === 1 ? undefined : UNSUPPORTED_TRANSFER_CODING;
+}
+
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/** Calls `then` once every response attached to `socket` has been written in full. */
+function afterResponses(socket: HttpSocket, then: () => void): void {
+  const response = socket._httpMessage;
+  if (response === null || response === undefined || response.writableFinished) {
+    then();
+    return;
+  }
+  // Node attaches the next pipelined response once this one finished: look again after that.
+  finished(response, () => setImmediate(() => afterResponses(socket, then)));
+}
 
 /**
  * Answers what Node's HTTP parser refuses (malformed or smuggling-prone framing, oversized headers,
  * requests past the timeout) in the same JSON error format as every other error, then closes the
  * connection: after a framing error nothing more on it can be trusted.
  */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent === true) {
+function answerClientError(error: NodeJS.ErrnoException, socket: HttpSocket): void {
+  // The parser reports every later chunk of a broken connection again.
+  if (refusing.has(socket)) return;
+  refusing.add(socket);
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // A request received in full before the bytes that do not parse (a Content-Length shorter than
+  // the body) was valid and may already be produced: the client gets its answer first, in full,
+  // then the refusal. A request the bad bytes are part of cannot be answered any more.
+  const response = socket._httpMessage;
+  const receivedInFull = response?.req.complete === true;
+  if (!receivedInFull && response?.headersSent === true) {
     socket.destroy();
     return;
   }
   const refusal = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED;
-  const body = JSON.stringify({ error: refusal.code, message: refusal.message });
-  socket.end(
-    `HTTP/1.1 ${String(refusal.status)} ${refusal.reason}\r\n` +
-      'Content-Type: application/json; charset=utf-8\r\n' +
-      `Content-Length: ${String(Buffer.byteLength(body))}\r\n` +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
+  const body = refusalBody(refusal);
+  // The request could not be read, so no id the client sent can be trusted: a new one.
+  const head = refusalHead(randomUUID(), body);
+  const refuse = (): void => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end(
+      `HTTP/1.1 ${String(refusal.status)} ${refusal.reason}\r\n` +
+        Object.entries(head)
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('') +
+        `\r\n${body}`,
+    );
+  };
+  if (receivedInFull) afterResponses(socket, refuse);
+  else refuse();
 }
+const refusing = new WeakSet<Socket>();
+
+/** The app behind the refusals the HTTP layer makes for requests it parsed. */
+function withHttpRefusals(
+  proxy: ProxyApp,
+): (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response> {
+  return (request, env) => {
+    const { headers } = env.incoming;
+    const refusal = transferCodingRefusal(headers);
+    if (refusal === undefined) return proxy.app.fetch(request, env);
+    const body = refusalBody(refusal);
+    const requestId = requestIdFor(headers['x-request-id']?.toString());
+    return new Response(body, { status: refusal.status, headers: refusalHead(requestId, body) });
+  };
+}
+
+/**
+ * How long idle keep-alive connections stay open once shutdown began. Long enough for a client
+ * (or an ingress) that picked one for its next request when the signal came to send it and read
+ * the 503; short against the shutdown timeout and the time Kubernetes takes to stop routing.
+ */
+const IDLE_CONNECTION_GRACE_MS = 1_000;
+/** How often, after the grace period, connections that turned idle are closed. */
+const IDLE_SWEEP_MS = 100;
 
 /**
  * Listens on the configured address, over HTTPS when a certificate and key are configured.
@@ -101,7 +204,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   };
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({
-      fetch: proxy.app.fetch,
+      fetch: withHttpRefusals(proxy),
       port,
       ...(host === undefined ? {} : { hostname: host }),
       ...(tls
@@ -131,14 +234,29 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
       shuttingDown ??= (async () => {
         logger.info('shutting down: refusing new connections, finishing requests');
         proxy.beginShutdown();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        // http.Server#close() would also destroy the idle keep-alive connections at once, and a
+        // request a client is sending on one at that moment would meet a reset. Stop accepting
+        // only; for a grace period a request on an idle connection is answered (503
+        // shutting_down for a push, `Connection: close` on every response), then the connections
+        // still idle are closed, again whenever one turns idle.
+        const closed = new Promise<void>((resolve) =>
+          NetServer.prototype.close.call(server, () => resolve()),
+        );
+        const grace = Math.min(IDLE_CONNECTION_GRACE_MS, config.shutdownTimeoutMs / 4);
+        let sweeper: NodeJS.Timeout | undefined;
+        const sweeping = setTimeout(() => {
+          server.closeIdleConnections();
+          sweeper = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+        }, grace);
         await closed;
+        clearTimeout(sweeping);
+        clearInterval(sweeper);
         logger.info('connections closed; flushing the buffer');
         await proxy.drain();
         await producer.disconnect();
         await topicStore.close();
-        logger.info('shutdown complete');
+        // Lines a stalled or closed stdout lost: the operator learns of the gap, if stdout reads.
+        logger.info({ droppedLogLines: droppedLogLines(logger) }, 'shutdown complete');
       })();
       return shuttingDown;
     },
