@@ -58,12 +58,12 @@ export function pushCommand(io: CliIO): Command {
     .option('--max-message-bytes <n>', 'largest message accepted (batch bytes - 4)', integer)
     .option(
       '--attempts <n>',
-      `attempts per request, retries included (${DEFAULTS.attempts})`,
+      'attempts per request, retries included (default: no limit within --retry-for-ms)',
       integer,
     )
     .option(
       '--retry-for-ms <ms>',
-      `stop retrying after this long (${DEFAULTS.maxElapsedMs})`,
+      `start no retry after this long, in ms (${DEFAULTS.maxElapsedMs})`,
       integer,
     )
     .option('--gzip', 'compress request bodies')
