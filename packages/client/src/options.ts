@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { KafkaProxyError } from './errors.js';
+import { resolveTls, type TlsConnectOptions, type TlsOptions } from './tls.js';
 
 /** When a client-side batch is sent: whichever limit is reached first. */
 export interface BatchOptions {
@@ -104,6 +105,12 @@ export interface KafkaProxyClientOptions {
   onFull?: 'wait' | 'reject';
   /** Ask for durable (`200` after Kafka acks, default) or buffered (`202`) acknowledgement. */
   ack?: 'durable' | 'buffered';
+  /**
+   * How to check the proxy's certificate: the CAs to trust (`ca`), or none at all
+   * (`rejectUnauthorized: false`). Default: Node's built-in CAs. Not with `dispatcher`, whose own
+   * connect options decide.
+   */
+  tls?: TlsOptions;
   /** Your own undici dispatcher; the client then never closes it. Default: a keep-alive Agent. */
   dispatcher?: Dispatcher;
   /** Aborting it cancels every pending send and request and closes the client. */
@@ -151,6 +158,7 @@ export interface ResolvedOptions {
   maxQueuedMessages: number;
   onFull: 'wait' | 'reject';
   ack: 'durable' | 'buffered';
+  tls: TlsConnectOptions | undefined;
   hooks: ClientHooks;
 }
 
@@ -206,6 +214,12 @@ export function resolveOptions(options: KafkaProxyClientOptions): ResolvedOption
       `onFull must be 'wait' or 'reject', got ${String(onFull)}`,
     );
   }
+  if (options.tls !== undefined && options.dispatcher !== undefined) {
+    throw new KafkaProxyError(
+      'invalid_option',
+      'tls and dispatcher cannot be combined: give your dispatcher its own connect options',
+    );
+  }
   return {
     baseUrl,
     token: options.token,
@@ -232,6 +246,7 @@ export function resolveOptions(options: KafkaProxyClientOptions): ResolvedOption
     maxQueuedMessages,
     onFull,
     ack: options.ack ?? 'durable',
+    tls: options.tls === undefined ? undefined : resolveTls(options.tls),
     hooks: options.hooks ?? {},
   };
 }

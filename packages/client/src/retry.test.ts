@@ -113,7 +113,12 @@ describe('the default retry budget', () => {
     const started = Date.now();
     let calls = 0;
     const result = withRetry(
-      () => (++calls, Date.now() - started < 40_000 ? Promise.reject(unavailable()) : 'ok'),
+      () => {
+        calls++;
+        return Date.now() - started < 40_000
+          ? Promise.reject(unavailable())
+          : Promise.resolve('ok');
+      },
       { options: defaults },
     );
     await vi.advanceTimersByTimeAsync(45_000);
