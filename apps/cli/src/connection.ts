@@ -1,4 +1,5 @@
-import { KafkaProxyClient, type KafkaProxyClientOptions } from '@kproxy/client';
+import { readFileSync } from 'node:fs';
+import { KafkaProxyClient, type KafkaProxyClientOptions, type TlsOptions } from '@kproxy/client';
 import { CliError } from './errors.js';
 import type { CliIO } from './io.js';
 
@@ -7,6 +8,10 @@ export interface ConnectionFlags {
   url?: string;
   token?: string;
   timeout?: number;
+  /** PEM file of the CAs to trust, as curl's and kcat's users know it. */
+  cacert?: string;
+  /** Accept any server certificate (curl's `--insecure`). */
+  insecure?: boolean;
 }
 
 /** Builds a client from flags, falling back to `KPROXY_URL` / `KPROXY_TOKEN`. */
@@ -25,9 +30,28 @@ export function connect(
   }
   const options: KafkaProxyClientOptions = { url, token, ...extra };
   if (flags.timeout !== undefined) options.requestTimeoutMs = flags.timeout;
+  const tls = tlsOptions(flags);
+  if (tls !== undefined) options.tls = tls;
   try {
     return new KafkaProxyClient(options);
   } catch (err) {
-    throw new CliError((err as Error).message, 2);
+    const message = (err as Error).message;
+    // The SDK names its option; the user typed a flag.
+    throw new CliError(message.replace(/^tls\.ca /, `--cacert ${flags.cacert ?? ''} `), 2);
   }
+}
+
+function tlsOptions(flags: ConnectionFlags): TlsOptions | undefined {
+  if (flags.cacert === undefined && flags.insecure !== true) return undefined;
+  const tls: TlsOptions = {};
+  if (flags.cacert !== undefined) {
+    try {
+      tls.ca = readFileSync(flags.cacert);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? (err as Error).message;
+      throw new CliError(`cannot read --cacert ${flags.cacert}: ${code}`, 2);
+    }
+  }
+  if (flags.insecure === true) tls.rejectUnauthorized = false;
+  return tls;
 }

@@ -75,25 +75,30 @@ describe('kproxy binary', () => {
     expect(res.stderr).toContain("unknown command 'pusj'");
   });
 
-  it('draws the progress bar in a terminal and not when stderr is piped', async () => {
-    const file = join(dir, 'lines.txt');
-    await writeFile(file, Array.from({ length: 2000 }, (_, i) => `l${i}\n`).join(''));
-    const env = { ...process.env, KPROXY_URL: fake.url, KPROXY_TOKEN: 'secret' };
-    // `script` gives the command a pseudo-terminal, as an interactive shell would.
-    const tty = await exec(
-      'script',
-      ['-qec', `"${process.execPath}" "${MAIN}" push "${file}"`, '/dev/null'],
-      { env },
-    );
-    expect(tty.stdout).toContain(`[${'#'.repeat(24)}] 100%  2,000 msgs`);
-    expect(tty.stdout).toMatch(/msg\/s\r?\npushed 2,000 messages/);
-    const piped = await spawnCli(['push', file], {
-      env: { KPROXY_URL: fake.url, KPROXY_TOKEN: 'secret' },
-    });
-    expect(piped.code).toBe(0);
-    expect(piped.stderr).toMatch(/^pushed 2,000 messages .*\n$/);
-    expect(piped.stderr).not.toContain('#');
-  });
+  it.each([40, 120])(
+    'draws the progress bar in a %d-column terminal within its width, and none when piped',
+    async (columns) => {
+      const file = join(dir, 'lines.txt');
+      await writeFile(file, Array.from({ length: 2000 }, (_, i) => `l${i}\n`).join(''));
+      const env = { ...process.env, KPROXY_URL: fake.url, KPROXY_TOKEN: 'secret' };
+      // `script` gives the command a pseudo-terminal, as an interactive shell would; stty sets
+      // the width the command reads from it.
+      const command = `stty cols ${columns} rows 24; "${process.execPath}" "${MAIN}" push "${file}"`;
+      const tty = await exec('script', ['-qec', command, '/dev/null'], { env });
+      const draws = tty.stdout.split('\r\u001b[2K').slice(1);
+      expect(draws.length).toBeGreaterThan(0);
+      for (const draw of draws) expect(draw.split(/\r?\n/)[0]!.length).toBeLessThan(columns);
+      const last = draws.at(-1)!;
+      expect(last).toMatch(/100% {2}2,000 messages .*ETA 0:00\r?\npushed 2,000 messages/);
+      if (columns === 120) expect(last.split(/\r?\n/)[0]).toMatch(/^\[#{30,}\] 100%/);
+      const piped = await spawnCli(['push', file], {
+        env: { KPROXY_URL: fake.url, KPROXY_TOKEN: 'secret' },
+      });
+      expect(piped.code).toBe(0);
+      expect(piped.stderr).toMatch(/^pushed 2,000 messages .*\n$/);
+      expect(piped.stderr).not.toContain('#');
+    },
+  );
 
   it('Ctrl-C (SIGINT) on an endless input ends the push cleanly with exit 130', async () => {
     const { spawn } = await import('node:child_process');

@@ -15,6 +15,11 @@ export function createProgram(io: CliIO): Command {
     .addOption(new Option('-u, --url <url>', 'proxy base URL (env: KPROXY_URL)'))
     .addOption(new Option('-k, --token <token>', 'proxy token (env: KPROXY_TOKEN)'))
     .option('--timeout <ms>', 'per-request timeout in ms (30000)', integer)
+    .option(
+      '--cacert <file>',
+      "trust the CA certificates in this PEM file, not Node's built-in list",
+    )
+    .option('--insecure', "do not verify the server's TLS certificate (for tests)")
     .addHelpText(
       'after',
       `
@@ -22,7 +27,8 @@ Examples:
   $ export KPROXY_URL=https://kafka.example.com KPROXY_TOKEN=secret
   $ kproxy push --topic events events.txt
   $ kproxy topic set events
-  $ kproxy health`,
+  $ kproxy health
+  $ kproxy --cacert private-ca.pem --url https://kafka.internal health`,
     )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({

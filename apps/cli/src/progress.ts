@@ -1,17 +1,23 @@
 import type { Output } from './io.js';
-import { formatBytes, formatCount } from './format.js';
+import { renderProgress } from './progress-line.js';
 
 export interface ProgressState {
+  /** Messages acknowledged so far, and their bytes. */
   messages: number;
   bytes: number;
+  /** Messages handed to the client so far (acknowledged or not). */
+  sent?: number;
   /** Input bytes read so far and in all, when the input size is known (files). */
   read?: number;
   total?: number | undefined;
 }
 
+// Without a size (not a real terminal, or one that does not say), assume the classic width.
+const FALLBACK_COLUMNS = 80;
+
 /**
- * A one-line progress display on a terminal: redrawn in place every `intervalMs`, left on
- * screen when done. Draws nothing unless the output is a TTY.
+ * A one-line progress display on a terminal: redrawn in place every `intervalMs` to fit the
+ * terminal's current width, left on screen when done. Draws nothing unless the output is a TTY.
  */
 export class Progress {
   readonly #out: Output;
@@ -45,16 +51,23 @@ export class Progress {
   }
 
   #draw(): void {
-    const { messages, bytes, read, total } = this.#state;
-    const seconds = Math.max((Date.now() - this.#started) / 1000, 0.001);
-    const stats = `${formatCount(messages)} msgs  ${formatBytes(bytes)}  ${formatCount(messages / seconds)} msg/s`;
-    let bar = '';
+    const { messages, bytes, sent, read, total } = this.#state;
+    let done: number | undefined;
     if (total !== undefined && total > 0 && read !== undefined) {
-      const width = 24;
-      const ratio = Math.min(read / total, 1);
-      const filled = Math.round(ratio * width);
-      bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}%  `;
+      // Reading runs ahead of delivery by up to the client's queue, so the share of the input
+      // read is scaled by the share of what was read that is acknowledged: 100% means delivered.
+      const readShare = Math.min(read / total, 1);
+      const ackedShare = sent !== undefined && sent > 0 ? Math.min(messages / sent, 1) : 0;
+      done = readShare * ackedShare;
     }
-    this.#out.write(`\r\x1b[2K${bar}${stats}`);
+    const columns =
+      this.#out.columns !== undefined && this.#out.columns > 0
+        ? this.#out.columns
+        : FALLBACK_COLUMNS;
+    const line = renderProgress(
+      { messages, bytes, elapsedMs: Date.now() - this.#started, done },
+      columns,
+    );
+    this.#out.write(`\r\x1b[2K${line}`);
   }
 }

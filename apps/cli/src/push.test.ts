@@ -29,7 +29,7 @@ describe('kproxy push', () => {
     expect(acceptedTexts(fake)).toEqual(['one', 'two', 'three']);
     expect(fake.accepted[0]!.path).toBe('/topics/events');
     expect(res.stderr).toMatch(
-      /^pushed 3 messages \(11 B\) to topic events in [\d.]+s \(.* 1 requests, 0 retries\)\n$/,
+      /^pushed 3 messages \(11 B\) to topic events in [\d.]+s \(.* 1 request, 0 retries\)\n$/,
     );
     expect(res.stdout.length).toBe(0);
   });
@@ -117,7 +117,7 @@ describe('kproxy push', () => {
     });
     const res = await runCli(['push'], { stdin: 'again\n', env });
     expect(res.code).toBe(0);
-    expect(res.stderr).toContain('1 requests, 1 retries');
+    expect(res.stderr).toContain('1 request, 1 retry');
     expect(acceptedTexts(fake)).toEqual(['again']);
   });
 
@@ -195,13 +195,37 @@ describe('kproxy push', () => {
     await writeFile(file, 'a\nb\nc\n');
     const tty = await runCli(['push', file], { env, tty: true });
     expect(tty.code).toBe(0);
-    expect(tty.stderr).toContain(`\r\u001b[2K[${'#'.repeat(24)}] 100%  3 msgs  3 B  `);
-    expect(tty.stderr).toMatch(/100% {2}3 msgs {2}3 B {2}[\d,]+ msg\/s\npushed 3 messages/);
+    const draws = tty.stderr.split('\r\u001b[2K');
+    expect(draws.length).toBeGreaterThan(1);
+    expect(draws.at(-1)).toMatch(
+      /^\[#+\] 100% {2}3 messages {2}3 B {2}[\d,]+ msg\/s {2}0:00 {2}ETA 0:00\npushed 3 messages/,
+    );
     const piped = await runCli(['push', file], { env, tty: false });
     expect(piped.stderr).not.toContain('\r');
     expect(piped.stderr).not.toContain('msg/s  ');
     const off = await runCli(['push', '--no-progress', file], { env, tty: true });
     expect(off.stderr).not.toContain('\r');
+  });
+
+  it('fits every redraw of the progress bar in the terminal width', async () => {
+    const file = join(dir, 'f.txt');
+    await writeFile(file, Array.from({ length: 5000 }, (_, i) => `m${i}\n`).join(''));
+    for (const columns of [40, 120]) {
+      const tty = await runCli(['push', file], { env, tty: true, columns });
+      expect(tty.code).toBe(0);
+      const draws = tty.stderr.split('\r\u001b[2K').slice(1);
+      const last = draws.at(-1)!.split('\n')[0]!;
+      for (const draw of draws) expect(draw.split('\n')[0]!.length).toBeLessThan(columns);
+      if (columns === 120) expect(last).toHaveLength(119);
+      expect(last).toMatch(/100% {2}5,000 messages .*0:0\d {2}ETA 0:00$/);
+    }
+  });
+
+  it('says 1 message and 1 request in the summary', async () => {
+    const res = await runCli(['push', '--topic', 'one'], { stdin: 'single\n', env });
+    expect(res.stderr).toMatch(
+      /^pushed 1 message \(6 B\) to topic one in .* 1 request, 0 retries\)\n$/,
+    );
   });
 
   it('on Ctrl-C stops reading, delivers what it read, and exits 130', async () => {

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ const PACKAGES = ['packages/framing', 'packages/client', 'apps/cli'];
 let proxy: ProxyProcess;
 let dir: string;
 let app: string;
+/** Each tarball's file list, by file name. */
+const contents = new Map<string, string[]>();
 beforeAll(async () => {
   proxy = await startProxy({ brokers: kafkaBrokers() });
   dir = await mkdtemp(join(tmpdir(), 'kproxy-pack-'));
@@ -31,6 +33,10 @@ beforeAll(async () => {
     '{ "name": "app", "private": true, "type": "module" }',
   );
   const files = (await readdir(tarballs)).map((f) => join(tarballs, f));
+  for (const file of files) {
+    const { stdout } = await exec('tar', ['tzf', file]);
+    contents.set(basename(file), stdout.split('\n').filter(Boolean));
+  }
   await exec('npm', ['install', '--no-audit', '--no-fund', ...files], { cwd: app });
 }, 180_000);
 afterAll(async () => {
@@ -46,9 +52,52 @@ describe('packed tarballs', () => {
     expect(pkg.dependencies['@kproxy/framing']).toMatch(/^\^?\d+\.\d+\.\d+$/);
   });
 
-  it('npx kproxy --help works', async () => {
+  it('are the scoped packages, each with its LICENSE and README', () => {
+    expect([...contents.keys()].sort()).toEqual([
+      'kproxy-cli-0.1.0.tgz',
+      'kproxy-client-0.1.0.tgz',
+      'kproxy-framing-0.1.0.tgz',
+    ]);
+    for (const files of contents.values()) {
+      expect(files).toEqual(
+        expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/package.json']),
+      );
+    }
+  });
+
+  it('ship no tests, test helpers or benchmarks', () => {
+    for (const [tarball, files] of contents) {
+      const shipped = files.filter((f) => /\.test\.|(^|\/)(test|bench|testing)\//.test(f));
+      expect({ tarball, shipped }).toEqual({ tarball, shipped: [] });
+      expect(files.some((f) => f.startsWith('package/dist/'))).toBe(true);
+    }
+  });
+
+  it('say where they come from and under which licence', async () => {
+    for (const name of ['framing', 'client', 'cli']) {
+      const pkg = JSON.parse(
+        await readFile(join(app, `node_modules/@kproxy/${name}/package.json`), 'utf8'),
+      ) as Record<string, unknown>;
+      expect(pkg).toMatchObject({ name: `@kproxy/${name}`, license: 'MIT' });
+      const repository = pkg.repository as { type: string; url: string; directory: string };
+      expect(repository.type).toBe('git');
+      expect(repository.url).toMatch(/^git\+https:\/\/github\.com\//);
+      expect(repository.directory).toMatch(new RegExp(`/${name}$`));
+      expect((pkg.bugs as { url: string }).url).toMatch(/^https:\/\//);
+      expect(pkg.homepage).toMatch(/^https:\/\//);
+      expect((pkg.keywords as string[]).length).toBeGreaterThan(0);
+      const license = await readFile(join(app, `node_modules/@kproxy/${name}/LICENSE`), 'utf8');
+      expect(license).toContain('Copyright (c) 2026 the kafka-proxy authors');
+    }
+  });
+
+  it('npx kproxy --help works from the scoped @kproxy/cli package', async () => {
     const { stdout } = await exec('npx', ['kproxy', '--help'], { cwd: app });
     expect(stdout).toContain('Usage: kproxy [options] [command]');
+    const pkg = JSON.parse(
+      await readFile(join(app, 'node_modules/@kproxy/cli/package.json'), 'utf8'),
+    ) as { bin: Record<string, string> };
+    expect(pkg.bin).toEqual({ kproxy: './dist/main.js' });
   });
 
   it('an ESM script imports @kproxy/client and sends a message to the server', async () => {

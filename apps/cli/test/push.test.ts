@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { encodeFrames } from '@kproxy/framing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopic, kafkaBrokers, readAllValues, readValues, uniqueTopic } from '@kproxy/testkit';
-import { startProxy, type ProxyProcess } from '@kproxy/testkit/proxy-process';
+import { makeTestCertificates } from '@kproxy/testkit';
+import { spawnServer, startProxy, type ProxyProcess } from '@kproxy/testkit/proxy-process';
 import { runReadmeExamples } from './readme.js';
 import { MAIN, spawnCli } from './run-cli.js';
 
@@ -74,7 +75,7 @@ describe('kproxy against a real server and broker', () => {
       ['-qec', `"${process.execPath}" "${MAIN}" push --topic ${topic} "${file}"`, '/dev/null'],
       { env: ttyEnv },
     );
-    expect(tty.stdout).toContain(`[${'#'.repeat(24)}] 100%  20,000 msgs`);
+    expect(tty.stdout).toMatch(/\[#+\] 100% {2}20,000 messages .* ETA 0:00\r?\n/);
     const piped = await spawnCli(['push', '--topic', topic, file], { env });
     expect(piped.code).toBe(0);
     expect(piped.stderr).toMatch(/^pushed 20,000 messages .*\n$/);
@@ -93,6 +94,35 @@ describe('kproxy against a real server and broker', () => {
     });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('cannot reach http://127.0.0.1:1: ECONNREFUSED');
+  });
+
+  it('pushes over HTTPS to the real server with --cacert, and is refused at once without', async () => {
+    const certs = await makeTestCertificates();
+    const topic = uniqueTopic('cli-https');
+    await createTopic(topic);
+    const server = await spawnServer({
+      KAFKA_PROXY_TOKEN: 'https-token',
+      KAFKA_PROXY_KAFKA_SERVER: kafkaBrokers().join(','),
+      KAFKA_PROXY_TOPIC: topic,
+      KAFKA_PROXY_TLS_CERT: certs.leaf.certPath,
+      KAFKA_PROXY_TLS_KEY: certs.leaf.keyPath,
+    });
+    try {
+      const tlsEnv = { KPROXY_URL: server.url, KPROXY_TOKEN: 'https-token' };
+      const refused = await spawnCli(['push', '--topic', topic], { stdin: 'no\n', env: tlsEnv });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('certificate_error');
+      expect(refused.stderr).toContain('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      const res = await spawnCli(['push', '--cacert', certs.ca.certPath, '--topic', topic], {
+        stdin: 'over https\n',
+        env: tlsEnv,
+      });
+      expect(res.code).toBe(0);
+      expect((await readValues(topic, 1)).map(String)).toEqual(['over https']);
+    } finally {
+      await server.stop();
+      await certs.remove();
+    }
   });
 
   it('topic set/get and health work against the server', async () => {

@@ -22,10 +22,15 @@ export async function runCli(
     stdin?: string | Uint8Array;
     env?: { url?: string; token?: string };
     tty?: boolean;
+    /** The width of that terminal. */
+    columns?: number;
   } = {},
 ): Promise<CliResult> {
   const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), { isTTY: options.tty ?? false });
+  const stderr = Object.assign(new PassThrough(), {
+    isTTY: options.tty ?? false,
+    ...(options.columns !== undefined && { columns: options.columns }),
+  });
   const out = collect(stdout);
   const err = collect(stderr);
   const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);

@@ -133,6 +133,24 @@ describe('retries', () => {
     expect(failures).toEqual(['1:kafka_unavailable']);
   });
 
+  it('keeps retrying past six attempts when only the time budget is set', async () => {
+    setup.fake.script.push(...Array.from({ length: 10 }, () => unavailable('0.01')));
+    const c = open({ retry: fastRetry });
+    await expect(c.send('x')).resolves.toMatchObject({ durable: true });
+    expect(setup.fake.requests).toHaveLength(11);
+  });
+
+  it('gives up on a longer outage once retry.maxElapsedMs has passed', async () => {
+    setup.fake.script.push(...Array.from({ length: 1000 }, () => unavailable('0.05')));
+    const c = open({ retry: { ...fastRetry, maxElapsedMs: 500 } });
+    const started = Date.now();
+    const err = (await c.send('x').catch((e: unknown) => e)) as KafkaProxyError;
+    expect(err).toMatchObject({ code: 'kafka_unavailable', status: 503 });
+    expect(err.attempts).toBeGreaterThan(6);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
   it('does not wait for a Retry-After beyond retry.maxElapsedMs', async () => {
     setup.fake.script.push(unavailable('3600'));
     const c = open({ retry: { ...fastRetry, maxElapsedMs: 2000 } });

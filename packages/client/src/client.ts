@@ -86,6 +86,7 @@ export class KafkaProxyClient {
       this.#options.token,
       this.#options.requestTimeoutMs,
       options.dispatcher,
+      this.#options.tls,
     );
     const signal = options.signal;
     if (signal) {

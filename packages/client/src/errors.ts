@@ -1,6 +1,7 @@
 /** Error codes the SDK produces itself, without a server answer. */
 export type LocalErrorCode =
   | 'network_error'
+  | 'certificate_error'
   | 'timeout'
   | 'aborted'
   | 'client_closed'

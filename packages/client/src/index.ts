@@ -23,3 +23,4 @@ export {
   type FailureEvent,
 } from './options.js';
 export { parseRetryAfter } from './retry.js';
+export type { Pem, TlsOptions } from './tls.js';

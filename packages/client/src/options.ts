@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { KafkaProxyError } from './errors.js';
+import { resolveTls, type TlsConnectOptions, type TlsOptions } from './tls.js';
 
 /** When a client-side batch is sent: whichever limit is reached first. */
 export interface BatchOptions {
@@ -13,13 +14,19 @@ export interface BatchOptions {
 
 /** How failed requests are retried (network errors, timeouts, 429, 503, and 502/504 from an ingress). */
 export interface RetryOptions {
-  /** Most HTTP attempts per request, first one included. Default 6; 1 disables retries. */
+  /**
+   * Most HTTP attempts per request, first one included; 1 disables retries. Default: no limit,
+   * so the budget is `maxElapsedMs` alone.
+   */
   attempts?: number;
   /** Backoff before the first retry, in ms; doubles on each retry. Default 100. */
   initialDelayMs?: number;
   /** Longest backoff between two attempts, in ms. Default 5000. */
   maxDelayMs?: number;
-  /** Give up once this much time has passed since the first attempt, in ms. Default 30000. */
+  /**
+   * No retry starts once this much time has passed since the first attempt, in ms. Default 60000:
+   * long enough to ride out a routine broker restart (tens of seconds of 503 + `Retry-After`).
+   */
   maxElapsedMs?: number;
 }
 
@@ -59,7 +66,7 @@ export interface ClientHooks {
  *   url: 'https://kafka.example.com',
  *   token: 'secret',
  *   batch: { maxMessages: 500, lingerMs: 20 },
- *   retry: { attempts: 10, maxElapsedMs: 60_000 },
+ *   retry: { maxElapsedMs: 120_000 },
  *   compression: 'gzip',
  * };
  * ```
@@ -98,6 +105,12 @@ export interface KafkaProxyClientOptions {
   onFull?: 'wait' | 'reject';
   /** Ask for durable (`200` after Kafka acks, default) or buffered (`202`) acknowledgement. */
   ack?: 'durable' | 'buffered';
+  /**
+   * How to check the proxy's certificate: the CAs to trust (`ca`), or none at all
+   * (`rejectUnauthorized: false`). Default: Node's built-in CAs. Not with `dispatcher`, whose own
+   * connect options decide.
+   */
+  tls?: TlsOptions;
   /** Your own undici dispatcher; the client then never closes it. Default: a keep-alive Agent. */
   dispatcher?: Dispatcher;
   /** Aborting it cancels every pending send and request and closes the client. */
@@ -118,10 +131,11 @@ export const DEFAULTS = Object.freeze({
   maxMessages: 1000,
   maxBytes: 1024 * 1024,
   lingerMs: 10,
-  attempts: 6,
+  /** No limit on attempts: retries are bounded by time (`maxElapsedMs`). */
+  attempts: Number.POSITIVE_INFINITY,
   initialDelayMs: 100,
   maxDelayMs: 5000,
-  maxElapsedMs: 30_000,
+  maxElapsedMs: 60_000,
   requestTimeoutMs: 30_000,
   maxInFlight: 4,
   maxQueuedBytes: 64 * 1024 * 1024,
@@ -144,6 +158,7 @@ export interface ResolvedOptions {
   maxQueuedMessages: number;
   onFull: 'wait' | 'reject';
   ack: 'durable' | 'buffered';
+  tls: TlsConnectOptions | undefined;
   hooks: ClientHooks;
 }
 
@@ -199,6 +214,12 @@ export function resolveOptions(options: KafkaProxyClientOptions): ResolvedOption
       `onFull must be 'wait' or 'reject', got ${String(onFull)}`,
     );
   }
+  if (options.tls !== undefined && options.dispatcher !== undefined) {
+    throw new KafkaProxyError(
+      'invalid_option',
+      'tls and dispatcher cannot be combined: give your dispatcher its own connect options',
+    );
+  }
   return {
     baseUrl,
     token: options.token,
@@ -208,7 +229,8 @@ export function resolveOptions(options: KafkaProxyClientOptions): ResolvedOption
     lingerMs: check('batch.lingerMs', b.lingerMs ?? DEFAULTS.lingerMs, 0, false),
     maxMessageBytes,
     retry: {
-      attempts: check('retry.attempts', r.attempts ?? DEFAULTS.attempts, 1),
+      attempts:
+        r.attempts === undefined ? DEFAULTS.attempts : check('retry.attempts', r.attempts, 1),
       initialDelayMs: check('retry.initialDelayMs', r.initialDelayMs ?? DEFAULTS.initialDelayMs, 0),
       maxDelayMs: check('retry.maxDelayMs', r.maxDelayMs ?? DEFAULTS.maxDelayMs, 0),
       maxElapsedMs: check('retry.maxElapsedMs', r.maxElapsedMs ?? DEFAULTS.maxElapsedMs, 0),
@@ -224,6 +246,7 @@ export function resolveOptions(options: KafkaProxyClientOptions): ResolvedOption
     maxQueuedMessages,
     onFull,
     ack: options.ack ?? 'durable',
+    tls: options.tls === undefined ? undefined : resolveTls(options.tls),
     hooks: options.hooks ?? {},
   };
 }

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KafkaProxyError } from './errors.js';
+import { resolveOptions } from './options.js';
 import { backoffDelay, parseRetryAfter, withRetry } from './retry.js';
 
 const policy = { attempts: 4, initialDelayMs: 100, maxDelayMs: 1000, maxElapsedMs: 10_000 };
@@ -92,5 +93,65 @@ describe('withRetry', () => {
       }),
     ).rejects.toMatchObject({ code: 'aborted', attempts: 1 });
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('the default retry budget', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const defaults = resolveOptions({ url: 'http://proxy.test', token: 't' }).retry;
+  const unavailable = (): KafkaProxyError =>
+    new KafkaProxyError('kafka_unavailable', 'broker restarting', {
+      status: 503,
+      retriable: true,
+      retryAfterMs: 1000,
+    });
+
+  it('rides out a 40 s broker restart answered 503 + Retry-After: 1', async () => {
+    vi.useFakeTimers();
+    const started = Date.now();
+    let calls = 0;
+    const result = withRetry(
+      () => {
+        calls++;
+        return Date.now() - started < 40_000
+          ? Promise.reject(unavailable())
+          : Promise.resolve('ok');
+      },
+      { options: defaults },
+    );
+    await vi.advanceTimersByTimeAsync(45_000);
+    await expect(result).resolves.toBe('ok');
+    // More than the six attempts that used to be the whole budget.
+    expect(calls).toBeGreaterThan(10);
+  });
+
+  it('gives up once 60 s have passed', async () => {
+    vi.useFakeTimers();
+    const started = Date.now();
+    const result = withRetry(() => Promise.reject(unavailable()), { options: defaults });
+    const settled = result.then(
+      () => undefined,
+      (err: unknown) => [err, Date.now() - started] as const,
+    );
+    await vi.advanceTimersByTimeAsync(70_000);
+    const [err, elapsed] = (await settled) ?? [];
+    expect(err).toMatchObject({ code: 'kafka_unavailable' });
+    // No retry starts past 60 s, and none is skipped that would start before (backoff <= 5 s).
+    expect(elapsed).toBeGreaterThanOrEqual(55_000);
+    expect(elapsed).toBeLessThanOrEqual(60_000);
+  });
+
+  it('still stops at retry.attempts when it is set', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    const result = withRetry(() => (calls++, Promise.reject(unavailable())), {
+      options: resolveOptions({ url: 'http://proxy.test', token: 't', retry: { attempts: 3 } })
+        .retry,
+    }).catch((err: unknown) => err);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await result).toMatchObject({ attempts: 3 });
+    expect(calls).toBe(3);
   });
 });

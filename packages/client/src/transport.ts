@@ -1,6 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { isRetriableStatus, KafkaProxyError } from './errors.js';
 import { abortedError, parseRetryAfter } from './retry.js';
+import { certificateError, type TlsConnectOptions } from './tls.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST';
@@ -24,12 +25,20 @@ export class Transport {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
 
-  constructor(base: URL, token: string, timeoutMs: number, dispatcher: Dispatcher | undefined) {
+  constructor(
+    base: URL,
+    token: string,
+    timeoutMs: number,
+    dispatcher: Dispatcher | undefined,
+    tls: TlsConnectOptions | undefined,
+  ) {
     this.#base = base;
     this.#token = token;
     this.#timeoutMs = timeoutMs;
     this.#ownsDispatcher = dispatcher === undefined;
-    this.#dispatcher = dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 16 });
+    this.#dispatcher =
+      dispatcher ??
+      new Agent({ keepAliveTimeout: 30_000, connections: 16, ...(tls && { connect: tls }) });
   }
 
   /** Resolves `path` (which starts with `/`) under the base URL, keeping a path prefix. */
@@ -90,6 +99,8 @@ export class Transport {
 }
 
 function networkError(url: URL, err: unknown): KafkaProxyError {
+  const refused = certificateError(url, err);
+  if (refused) return refused;
   const cause = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
   const code = cause.code ?? cause.cause?.code;
   const detail = typeof code === 'string' ? code : String(cause.message ?? err);

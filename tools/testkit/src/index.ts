@@ -18,3 +18,5 @@ export { startCluster } from './cluster.js';
 export type { Cluster, ClusterOptions, StopNodeOptions } from './cluster.js';
 export { runKafkaScript, KAFKA_SCRIPT } from './kafka-script.js';
 export type { KafkaScriptOptions } from './kafka-script.js';
+export { makeTestCertificates, startTlsFront } from './tls.js';
+export type { CertificateFiles, TestCertificates, TlsFront } from './tls.js';

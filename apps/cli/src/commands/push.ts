@@ -2,7 +2,7 @@ import { DEFAULTS, type KafkaProxyClientOptions, type SendOptions } from '@kprox
 import { Command, Option } from 'commander';
 import { connect, type ConnectionFlags } from '../connection.js';
 import { CliError, describeError } from '../errors.js';
-import { formatBytes, formatCount, formatSeconds } from '../format.js';
+import { formatBytes, formatCount, formatSeconds, plural } from '../format.js';
 import type { CliIO } from '../io.js';
 import { integer } from '../parse.js';
 import { Progress } from '../progress.js';
@@ -58,12 +58,12 @@ export function pushCommand(io: CliIO): Command {
     .option('--max-message-bytes <n>', 'largest message accepted (batch bytes - 4)', integer)
     .option(
       '--attempts <n>',
-      `attempts per request, retries included (${DEFAULTS.attempts})`,
+      'attempts per request, retries included (default: no limit within --retry-for-ms)',
       integer,
     )
     .option(
       '--retry-for-ms <ms>',
-      `stop retrying after this long (${DEFAULTS.maxElapsedMs})`,
+      `start no retry after this long, in ms (${DEFAULTS.maxElapsedMs})`,
       integer,
     )
     .option('--gzip', 'compress request bodies')
@@ -118,6 +118,7 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
   const client = connect(flags, io, extra);
 
   let read = 0;
+  let sent = 0;
   let delivered = 0;
   let deliveredBytes = 0;
   let failed = 0;
@@ -136,7 +137,13 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
     },
   );
   const report = (): void =>
-    progress.update({ messages: delivered, bytes: deliveredBytes, read, total: input.totalBytes });
+    progress.update({
+      messages: delivered,
+      bytes: deliveredBytes,
+      sent,
+      read,
+      total: input.totalBytes,
+    });
   const sendOptions: SendOptions = {};
 
   // First Ctrl-C: stop reading, deliver what is queued, report. A second one exits at once.
@@ -160,6 +167,7 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
       const message = next.value;
       if (firstError !== undefined) break;
       if (flags.skipEmpty === true && message.length === 0) continue;
+      sent++;
       client
         .send(message, sendOptions)
         .then(
@@ -200,21 +208,21 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
     seconds: elapsed / 1000,
   };
   const where = landedTopic === undefined ? "the server's default topic" : `topic ${landedTopic}`;
-  const stats = `${formatCount(delivered / Math.max(elapsed / 1000, 0.001))} msg/s, ${requests} requests, ${retries} retries`;
+  const stats = `${formatCount(delivered / Math.max(elapsed / 1000, 0.001))} msg/s, ${plural(requests, 'request')}, ${plural(retries, 'retry', 'retries')}`;
   if (interrupted && firstError === undefined) {
     summary.ok = false;
     summary.error = 'interrupted';
     io.stderr.write(
-      `interrupted: pushed ${formatCount(delivered)} messages (${formatBytes(deliveredBytes)}) to ${where} in ${formatSeconds(elapsed)}\n`,
+      `interrupted: pushed ${plural(delivered, 'message')} (${formatBytes(deliveredBytes)}) to ${where} in ${formatSeconds(elapsed)}\n`,
     );
   } else if (firstError === undefined) {
     io.stderr.write(
-      `pushed ${formatCount(delivered)} messages (${formatBytes(deliveredBytes)}) to ${where} in ${formatSeconds(elapsed)} (${stats})\n`,
+      `pushed ${plural(delivered, 'message')} (${formatBytes(deliveredBytes)}) to ${where} in ${formatSeconds(elapsed)} (${stats})\n`,
     );
   } else {
     summary.error = describeError(firstError);
     io.stderr.write(
-      `delivered ${formatCount(delivered)} messages to ${where} before failing; ${formatCount(failed)} failed\n`,
+      `delivered ${plural(delivered, 'message')} to ${where} before failing; ${formatCount(failed)} failed\n`,
     );
   }
   return summary;
