@@ -87,6 +87,7 @@ export function createApp(deps: AppDependencies): ProxyApp {
     producer,
     maxMessages: config.flusher.maxMessages,
     maxBytes: config.flusher.maxBytes,
+    maxInFlight: config.flusher.maxInFlight,
     lingerMs: config.flusher.lingerMs,
     metrics,
   });

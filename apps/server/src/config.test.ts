@@ -58,6 +58,7 @@ describe('loadConfig', () => {
       'brotli',
       /KAFKA_PROXY_KAFKA_COMPRESSION .*none, gzip, snappy, lz4, zstd/,
     ],
+    ['KAFKA_FLUSHER_MAX_IN_FLIGHT', '6', /KAFKA_FLUSHER_MAX_IN_FLIGHT .*from 1 to 5/],
     ['KAFKA_PROXY_TOPIC_STORE', 'redis', /KAFKA_PROXY_TOPIC_STORE.*file, kafka/],
     ['KAFKA_PROXY_TOPIC', 'bad name', /KAFKA_PROXY_TOPIC .*topic name/],
     ['KAFKA_PROXY_KAFKA_SERVER', 'nohost', /host:port/],

@@ -38,6 +38,7 @@ export interface Config {
   readonly flusher: {
     readonly maxMessages: number;
     readonly maxBytes: number;
+    readonly maxInFlight: number;
     readonly lingerMs: number;
   };
   readonly topic: {
@@ -78,6 +79,7 @@ export const DEFAULTS = {
   clientId: 'kafka-proxy',
   flusherNumMessages: 10_000,
   flusherMaxBytes: 1024 * 1024,
+  flusherMaxInFlight: 2,
   flusherTimeoutSeconds: 0.005,
   maxBodyBytes: 16 * 1024 * 1024,
   maxMessageBytes: 1_000_000,
@@ -129,6 +131,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'flusher-max-bytes',
     kind: 'string',
     help: `flush after this many buffered bytes (default ${DEFAULTS.flusherMaxBytes})`,
+  },
+  {
+    env: 'KAFKA_FLUSHER_MAX_IN_FLIGHT',
+    flag: 'flusher-max-in-flight',
+    kind: 'string',
+    help: `batches sent to Kafka at once, 1 to 5 (default ${DEFAULTS.flusherMaxInFlight})`,
   },
   {
     env: 'KAFKA_FLUSHER_TIMEOUT',
@@ -327,11 +335,18 @@ class Reader {
     return value === undefined || value === '' ? undefined : value;
   }
 
-  integer(env: string, fallback: number, min: number): number {
+  integer(env: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
     const value = this.string(env);
     if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
-      this.fail(env, `a whole number >= ${min}`, value);
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.fail(
+        env,
+        max === Number.MAX_SAFE_INTEGER
+          ? `a whole number >= ${min}`
+          : `a whole number from ${min} to ${max}`,
+        value,
+      );
     }
     return Number(value);
   }
@@ -579,6 +594,7 @@ export function loadConfig(
     flusher: {
       maxMessages: r.integer('KAFKA_FLUSHER_NUM_MESSAGES', DEFAULTS.flusherNumMessages, 1),
       maxBytes: r.integer('KAFKA_FLUSHER_MAX_BYTES', DEFAULTS.flusherMaxBytes, 1),
+      maxInFlight: r.integer('KAFKA_FLUSHER_MAX_IN_FLIGHT', DEFAULTS.flusherMaxInFlight, 1, 5),
       lingerMs: r.seconds('KAFKA_FLUSHER_TIMEOUT', DEFAULTS.flusherTimeoutSeconds, true),
     },
     topic: {
