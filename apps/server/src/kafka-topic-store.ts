@@ -293,13 +293,17 @@ export class KafkaTopicStore implements TopicStore {
       retries: 2,
     });
     this.#producer = producer;
-    // Done here rather than on the first change: the producer id and the store topic's leader
-    // connection would otherwise add a round trip or three to the first POST /topic.
-    await Promise.all([
+    // Warmed up here rather than on the first change: the producer id and the store topic's
+    // leader connection would otherwise add a round trip or three to the first POST /topic. Best
+    // effort only: on a cluster still loading its coordinators this fails, and the first write
+    // then asks again, retried within its own deadline.
+    const warmUp = Promise.all([
       producer.initIdempotentProducer({}),
       producer.metadata({ topics: [this.storeTopic] }),
-      this.#follow(),
-    ]);
+    ]).catch((err: unknown) => {
+      this.#logger.debug({ err }, 'the store producer is not ready yet');
+    });
+    await Promise.all([warmUp, this.#follow()]);
   }
 
   async #ensureTopic(): Promise<void> {
