@@ -1,7 +1,7 @@
 // The shared default topic when Kafka goes away and comes back: a one-node cluster of its own,
 // crashed and restarted under running replicas (the run's shared broker cannot be stopped).
 import { startCluster, uniqueTopic, type Cluster } from '@kproxy/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProxyError } from '../src/errors.js';
 import { KafkaTopicStore } from '../src/kafka-topic-store.js';
 import type { KafkaTopicStoreOptions, StoreLogger } from '../src/kafka-topic-store.js';
@@ -28,14 +28,6 @@ function recordingLogger(): StoreLogger & { warnings: string[] } {
     },
     error() {},
   };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('KafkaTopicStore when its broker crashes and comes back', () => {
@@ -66,10 +58,12 @@ describe('KafkaTopicStore when its broker crashes and comes back', () => {
         expect(a.current()).toBe('before');
         // Down long enough for both followers' fetches to give up, not just to be retried.
         const lost = 'the default-topic follower lost Kafka; following again';
-        await until(
-          'both followers notice',
-          () => [logA, logB].every((l) => l.warnings.includes(lost)),
-          30_000,
+        await vi.waitFor(
+          () => {
+            expect(logA.warnings).toContain(lost);
+            expect(logB.warnings).toContain(lost);
+          },
+          { timeout: 30_000, interval: 50 },
         );
       } finally {
         await cluster.startNode(1);
@@ -78,7 +72,10 @@ describe('KafkaTopicStore when its broker crashes and comes back', () => {
       // a reads its own record back (its follower is following again), b picks it up.
       await a.set('after-outage');
       expect(a.current()).toBe('after-outage');
-      await until('b follows after the outage', () => b.current() === 'after-outage', 10_000);
+      await vi.waitFor(() => expect(b.current()).toBe('after-outage'), {
+        timeout: 10_000,
+        interval: 20,
+      });
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
