@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import kafkajs from 'kafkajs';
-import type { Admin, Consumer, Kafka, Producer as KafkaProducer } from 'kafkajs';
+import {
+  Admin,
+  Consumer,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  Producer,
+  ProduceAcks,
+  findErrorBy,
+  type BaseOptions,
+} from '@platformatic/kafka';
 import { ProxyError } from './errors.js';
+import { toProxyError } from './kafka-producer.js';
 import { assertTopicName, isValidTopicName } from './topic-name.js';
 import type { TopicStore } from './topic-store.js';
-
-const { Partitioners } = kafkajs;
 
 /** The compacted topic that holds the default topic when no other name is configured. */
 export const DEFAULT_STORE_TOPIC = '_kafka_proxy_topic';
@@ -125,8 +132,11 @@ export class FollowedLog {
 }
 
 export interface KafkaTopicStoreOptions {
-  /** A configured kafkajs client (brokers, SASL, TLS, client id and log bridge already set). */
-  kafka: Kafka;
+  /**
+   * Connection settings of the store's Kafka clients (brokers, client id, SASL, TLS, timeouts):
+   * the server passes `kafkaClientOptions()` of kafka-producer.ts, the producer's own settings.
+   */
+  kafka: BaseOptions;
   logger: StoreLogger;
   /**
    * This replica's own start-up topic: the cache file's if it exists, else the configured one.
@@ -144,7 +154,9 @@ export interface KafkaTopicStoreOptions {
   /** How long `start()` waits to create the topic, join, and read the log to its end. */
   startTimeoutMs?: number;
   /** How long an idle follower's fetch waits at the broker; bounds idle polling, not latency. */
-  maxWaitTimeInMs?: number;
+  fetchMaxWaitMs?: number;
+  /** The longest pause between two attempts to follow again after the follower lost Kafka. */
+  maxResumeDelayMs?: number;
   /** Names this process in the consumer group id and in a header of the records it writes. */
   replicaId?: string;
 }
@@ -152,16 +164,20 @@ export interface KafkaTopicStoreOptions {
 /**
  * The default topic shared by every replica through a compacted, single-partition Kafka topic.
  *
- * Each replica follows the topic from the beginning with a consumer group of its own (kafkajs
- * has no manual partition assignment, so a group id unique to the process stands in for one; it
- * never commits offsets, so the broker drops the group when the replica leaves). A change is
- * produced with `acks=all` by an idempotent producer under one fixed key; `set()` resolves once
- * this replica has read its own record back, so the replica that answered already uses the new
- * value while the others pick it up from their fetch a few milliseconds later. The last record in
- * the log wins, on every replica.
+ * Each replica follows the topic from the beginning with a consumer group of its own (a group id
+ * unique to the process, so the one partition is always assigned to this replica; it never
+ * commits offsets, so the broker drops the group when the replica leaves). A change is produced
+ * with `acks=all` by an idempotent producer under one fixed key; `set()` resolves once this
+ * replica has read its own record back, so the replica that answered already uses the new value
+ * while the others pick it up from their fetch a few milliseconds later. The last record in the
+ * log wins, on every replica.
+ *
+ * A follower that loses Kafka (its fetches fail past the client's retries, or its group cannot be
+ * rejoined) is replaced by a new consumer that resumes at the first record not applied yet,
+ * retried with a growing pause until Kafka answers again.
  *
  * @example
- * const store = new KafkaTopicStore({ kafka, logger, seedTopic: fileStore.current(), cache: fileStore });
+ * const store = new KafkaTopicStore({ kafka: kafkaClientOptions(options), logger, seedTopic: fileStore.current(), cache: fileStore });
  * await store.start();
  * await store.set('events'); // durable in Kafka, visible here
  * store.current(); // 'events'
@@ -169,24 +185,30 @@ export interface KafkaTopicStoreOptions {
 export class KafkaTopicStore implements TopicStore {
   readonly storeTopic: string;
   readonly replicaId: string;
-  readonly #kafka: Kafka;
+  readonly #kafka: BaseOptions;
   readonly #logger: StoreLogger;
   readonly #seedTopic: string;
   readonly #force: boolean;
   readonly #cache: TopicCache | undefined;
   readonly #setTimeoutMs: number;
   readonly #startTimeoutMs: number;
-  readonly #maxWaitTimeInMs: number;
+  readonly #fetchMaxWaitMs: number;
+  readonly #maxResumeDelayMs: number;
   readonly #log = new FollowedLog();
   #cacheWrite: Promise<void> = Promise.resolve();
-  #admin: Admin | undefined;
-  #producer: KafkaProducer | undefined;
-  #consumer: Consumer | undefined;
+  #producer: Producer | undefined;
+  #follower: Consumer | undefined;
+  #resumeTimer: NodeJS.Timeout | undefined;
+  #resumeAttempts = 0;
+  #followers = 0;
   #state: 'new' | 'starting' | 'started' | 'closed' = 'new';
 
   constructor(options: KafkaTopicStoreOptions) {
     assertTopicName(options.seedTopic);
-    this.#kafka = options.kafka;
+    // Never auto-create the store topic: a broker-created topic is neither compacted nor surely
+    // single-partition, and a store topic deleted under a running replica must fail the change
+    // with 503, not come back empty.
+    this.#kafka = { ...options.kafka, autocreateTopics: false };
     this.#logger = options.logger;
     this.#seedTopic = options.seedTopic;
     this.#force = options.force ?? false;
@@ -194,7 +216,8 @@ export class KafkaTopicStore implements TopicStore {
     this.storeTopic = options.storeTopic ?? DEFAULT_STORE_TOPIC;
     this.#setTimeoutMs = options.setTimeoutMs ?? 10_000;
     this.#startTimeoutMs = options.startTimeoutMs ?? 60_000;
-    this.#maxWaitTimeInMs = options.maxWaitTimeInMs ?? 500;
+    this.#fetchMaxWaitMs = options.fetchMaxWaitMs ?? 500;
+    this.#maxResumeDelayMs = options.maxResumeDelayMs ?? 5_000;
     this.replicaId =
       options.replicaId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   }
@@ -225,11 +248,12 @@ export class KafkaTopicStore implements TopicStore {
         'following the shared default topic',
       );
     } catch (err) {
-      await this.#disconnect();
+      // Closed first, so a connection step still running after a timeout closes what it opens.
       this.#state = 'closed';
+      await this.#disconnect();
       throw err instanceof ProxyError
         ? err
-        : unavailable(`cannot start the Kafka topic store: ${message(err)}`, err);
+        : unavailable(`cannot start the Kafka topic store: ${toProxyError(err).message}`, err);
     }
   }
 
@@ -257,85 +281,163 @@ export class KafkaTopicStore implements TopicStore {
   }
 
   async #connect(): Promise<void> {
-    const admin = this.#kafka.admin();
-    this.#admin = admin;
-    await admin.connect();
-    await this.#ensureTopic(admin);
-
-    const producer = this.#kafka.producer({
+    await this.#ensureTopic();
+    if (this.#state !== 'starting') throw closing();
+    // The client keeps an idempotent producer's requests one at a time per connection; its own
+    // retries are few because #produce retries within the caller's deadline, and a change that
+    // timed out must not land long after its 503.
+    const producer = new Producer({
+      ...this.#kafka,
       idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      acks: ProduceAcks.ALL,
+      retries: 2,
     });
     this.#producer = producer;
-
-    const consumer = this.#kafka.consumer({
-      groupId: `kafka-proxy.topic-store.${this.replicaId}`,
-      allowAutoTopicCreation: false,
-      minBytes: 1,
-      maxWaitTimeInMs: this.#maxWaitTimeInMs,
-      retry: { restartOnFailure: () => Promise.resolve(true) },
+    // Warmed up here rather than on the first change: the producer id and the store topic's
+    // leader connection would otherwise add a round trip or three to the first POST /topic. Best
+    // effort only: on a cluster still loading its coordinators this fails, and the first write
+    // then asks again, retried within its own deadline.
+    const warmUp = Promise.all([
+      producer.initIdempotentProducer({}),
+      producer.metadata({ topics: [this.storeTopic] }),
+    ]).catch((err: unknown) => {
+      this.#logger.debug({ err }, 'the store producer is not ready yet');
     });
-    this.#consumer = consumer;
-    consumer.on(consumer.events.CRASH, (event) => {
-      this.#logger.error(
-        { err: event.payload.error, restart: event.payload.restart },
-        'the default-topic follower crashed',
-      );
-    });
-
-    await Promise.all([producer.connect(), consumer.connect()]);
-    await consumer.subscribe({ topic: this.storeTopic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: ({ message: record }) => {
-        this.#onRecord(BigInt(record.offset), record.value);
-        return Promise.resolve();
-      },
-    });
+    await Promise.all([warmUp, this.#follow()]);
   }
 
-  async #ensureTopic(admin: Admin): Promise<void> {
-    const topics = await admin.listTopics();
-    if (topics.includes(this.storeTopic)) return;
-    const { brokers } = await admin.describeCluster();
-    const replicationFactor = Math.min(3, brokers.length);
+  async #ensureTopic(): Promise<void> {
+    const admin = new Admin(this.#kafka);
     try {
-      const created = await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: this.storeTopic,
-            numPartitions: 1,
-            replicationFactor,
-            configEntries: [
-              { name: 'cleanup.policy', value: 'compact' },
-              { name: 'min.insync.replicas', value: replicationFactor >= 3 ? '2' : '1' },
-            ],
-          },
-        ],
-      });
-      if (created) {
+      if ((await admin.listTopics()).includes(this.storeTopic)) return;
+      const { brokers } = await admin.metadata({ topics: [] });
+      const replicationFactor = Math.min(3, brokers.size);
+      try {
+        await admin.createTopics({
+          topics: [{ topic: this.storeTopic, partitions: 1, replicas: replicationFactor }],
+          configs: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'min.insync.replicas', value: replicationFactor >= 3 ? '2' : '1' },
+          ],
+        });
         this.#logger.info({ storeTopic: this.storeTopic, replicationFactor }, 'created topic');
+      } catch (err) {
+        // Another replica created it between our listing and our request.
+        if (!(err instanceof Error) || findErrorBy(err, 'apiId', 'TOPIC_ALREADY_EXISTS') === null)
+          throw err;
       }
-    } catch (err) {
-      // Another replica created it between our listing and our request.
-      if (!(err instanceof Error) || !/already exists/i.test(message(err))) throw err;
+      await this.#leaderElected(admin);
+    } finally {
+      await admin.close().catch((err: unknown) => {
+        this.#logger.debug({ err }, 'error while closing the Kafka admin client');
+      });
+    }
+  }
+
+  /** A topic just created has no leader for a moment; the follower and producer need one. */
+  async #leaderElected(admin: Admin): Promise<void> {
+    for (;;) {
+      const metadata = await admin.metadata({ topics: [this.storeTopic], forceUpdate: true });
+      const leader = metadata.topics.get(this.storeTopic)?.partitions[0]?.leader ?? -1;
+      if (leader >= 0) return;
+      if (this.#state !== 'starting') throw closing();
+      await sleep(100);
     }
   }
 
   async #endOffset(): Promise<bigint> {
-    const admin = this.#admin;
-    if (admin === undefined) throw closing();
-    const offsets = await admin.fetchTopicOffsets(this.storeTopic);
-    const partition0 = offsets.find((o) => o.partition === 0);
-    return BigInt(partition0?.high ?? '0');
+    const follower = this.#follower;
+    if (follower === undefined) throw unavailable('the follower is not connected to Kafka');
+    const offsets = await follower.listOffsets({ topics: [this.storeTopic] });
+    return offsets.get(this.storeTopic)?.[0] ?? 0n;
   }
 
-  #onRecord(offset: bigint, value: Buffer | null): void {
+  /** Starts a follower at the first record not applied yet: the beginning of the log at start. */
+  async #follow(): Promise<void> {
+    const from = this.#log.end;
+    // A replacement follower joins a group of its own too: the lost one may still be a member of
+    // the old group at the broker (it could not leave while Kafka was away), and a join would wait
+    // for that member to rejoin or expire, up to the session timeout.
+    this.#followers += 1;
+    const generation = this.#followers === 1 ? '' : `-${this.#followers}`;
+    const follower = new Consumer({
+      ...this.#kafka,
+      groupId: `kafka-proxy.topic-store.${this.replicaId}${generation}`,
+      autocommit: false,
+      minBytes: 1,
+      maxWaitTime: this.#fetchMaxWaitMs,
+    });
+    this.#follower = follower;
+    // Emitted when the group cannot be rejoined; an 'error' event without a listener would
+    // crash the process.
+    follower.on('error', (err) => this.#lost(follower, err));
+    try {
+      const stream = await follower.consume({
+        topics: [this.storeTopic],
+        mode: MessagesStreamModes.MANUAL,
+        offsets: [{ topic: this.storeTopic, partition: 0, offset: from }],
+        // An offset no longer in the log (the topic was truncated) restarts at its first record.
+        fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+        autocommit: false,
+      });
+      if (this.#follower !== follower) throw closing();
+      // Offsets were listed: Kafka answers again, so the next loss starts with a short pause.
+      stream.once('offsets', () => {
+        this.#resumeAttempts = 0;
+      });
+      stream.on('data', (record) => {
+        // A record without a value (a tombstone) arrives with `value` undefined, whatever its type.
+        this.#onRecord(record.offset, record.value);
+      });
+      stream.on('error', (err) => this.#lost(follower, err));
+      stream.on('close', () => this.#lost(follower, new Error('the follower stream ended')));
+    } catch (err) {
+      if (this.#follower === follower) this.#follower = undefined;
+      await follower.close(true).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The follower failed for good: close it and follow again with a new one, after a pause. */
+  #lost(follower: Consumer, err: unknown): void {
+    if (this.#follower !== follower) return;
+    this.#follower = undefined;
+    this.#logger.warn(
+      { err, storeTopic: this.storeTopic, offset: String(this.#log.end) },
+      'the default-topic follower lost Kafka; following again',
+    );
+    follower.close(true).catch((closeErr: unknown) => {
+      this.#logger.debug({ err: closeErr }, 'error while closing the lost follower');
+    });
+    this.#resumeLater();
+  }
+
+  #resumeLater(): void {
+    if (this.#state === 'closed') return;
+    const delay = Math.min(this.#maxResumeDelayMs, 250 * 2 ** this.#resumeAttempts);
+    this.#resumeAttempts += 1;
+    this.#resumeTimer = setTimeout(() => {
+      this.#resumeTimer = undefined;
+      if (this.#state === 'closed') return;
+      this.#follow().then(
+        () => {
+          this.#logger.info(
+            { storeTopic: this.storeTopic, offset: String(this.#log.end) },
+            'following the shared default topic again',
+          );
+        },
+        (err: unknown) => {
+          if (this.#state === 'closed') return;
+          this.#logger.warn({ err, storeTopic: this.storeTopic }, 'cannot follow Kafka yet');
+          this.#resumeLater();
+        },
+      );
+    }, delay);
+  }
+
+  #onRecord(offset: bigint, value: Buffer | null | undefined): void {
     if (offset < this.#log.end) return; // a replay after the follower rejoined
-    const topic = value === null ? undefined : value.toString('utf8');
+    const topic = value == null ? undefined : value.toString('utf8');
     const usable = topic !== undefined && isValidTopicName(topic) ? topic : undefined;
     if (usable === undefined) {
       this.#logger.warn({ storeTopic: this.storeTopic, offset: String(offset) }, 'ignored record');
@@ -354,43 +456,60 @@ export class KafkaTopicStore implements TopicStore {
   }
 
   async #write(topic: string, timeoutMs: number): Promise<void> {
-    const producer = this.#producer;
-    if (producer === undefined) throw closing();
-    let offset: bigint;
-    try {
-      const [meta] = await withTimeout(
-        producer.send({
-          topic: this.storeTopic,
-          acks: -1,
-          messages: [
-            {
-              key: RECORD_KEY,
-              value: topic,
-              partition: 0,
-              headers: { [REPLICA_HEADER]: this.replicaId },
-            },
-          ],
-        }),
-        timeoutMs,
-        `writing to ${this.storeTopic}`,
-      );
-      if (meta?.baseOffset === undefined) throw new Error('Kafka returned no offset');
-      offset = BigInt(meta.baseOffset);
-    } catch (err) {
-      if (err instanceof ProxyError) throw err;
-      throw unavailable(`cannot write the default topic to Kafka: ${message(err)}`, err);
-    }
-    await this.#log.waitUntil(offset + 1n, timeoutMs, () =>
+    const deadline = Date.now() + timeoutMs;
+    const offset = await this.#produce(topic, deadline);
+    await this.#log.waitUntil(offset + 1n, Math.max(0, deadline - Date.now()), () =>
       unavailable(`the change was written at offset ${offset} but not read back in time`),
     );
   }
 
+  /**
+   * Produces the record, again after a retriable failure (a broker down, a leader moving) until
+   * `deadline`; resolves with its offset. A later attempt may duplicate a record that did land,
+   * which is harmless: the same value twice.
+   */
+  async #produce(topic: string, deadline: number): Promise<bigint> {
+    const record = {
+      topic: this.storeTopic,
+      partition: 0,
+      key: Buffer.from(RECORD_KEY),
+      value: Buffer.from(topic),
+      headers: new Map([[Buffer.from(REPLICA_HEADER), Buffer.from(this.replicaId)]]),
+    };
+    for (let attempt = 1; ; attempt++) {
+      const producer = this.#producer;
+      if (producer === undefined) throw closing();
+      let failure: ProxyError;
+      try {
+        const { offsets = [] } = await withTimeout(
+          producer.send({ messages: [record] }),
+          deadline - Date.now(),
+          `writing to ${this.storeTopic}`,
+        );
+        const written = offsets.find((o) => o.topic === this.storeTopic && o.partition === 0);
+        if (written !== undefined) return written.offset;
+        failure = unavailable('Kafka acknowledged the change without its offset');
+      } catch (err) {
+        if (err instanceof ProxyError && err.code === 'kafka_unavailable') throw err; // timed out
+        failure = toProxyError(err);
+      }
+      const pause = Math.min(1_000, 50 * 2 ** attempt);
+      // A missing partition is retried too: right after a failover or creation it comes back.
+      const retriable = failure.retriable || failure.code === 'unknown_topic';
+      if (!retriable || this.#state === 'closed' || Date.now() + pause >= deadline) {
+        throw unavailable(`cannot write the default topic to Kafka: ${failure.message}`, failure);
+      }
+      await sleep(pause);
+    }
+  }
+
   async #disconnect(): Promise<void> {
-    const parts = [this.#consumer, this.#producer, this.#admin].filter((p) => p !== undefined);
-    this.#consumer = undefined;
+    clearTimeout(this.#resumeTimer);
+    const parts = [this.#follower, this.#producer].filter((p) => p !== undefined);
+    this.#follower = undefined;
     this.#producer = undefined;
-    this.#admin = undefined;
-    const results = await Promise.allSettled(parts.map((p) => p.disconnect()));
+    // Forced: a follower's pending fetch and a producer's retries are abandoned, not awaited.
+    const results = await Promise.allSettled(parts.map((p) => p.close(true)));
     for (const r of results) {
       if (r.status === 'rejected') {
         this.#logger.warn({ err: r.reason as unknown }, 'error while disconnecting from Kafka');
@@ -408,9 +527,7 @@ function closing(): ProxyError {
   return new ProxyError('shutting_down', 'the topic store is closing');
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

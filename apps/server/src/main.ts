@@ -3,15 +3,11 @@
 // that ran out of time, 2 invalid configuration, 130 forced by a second signal.
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, usage, wantsHelp } from './config.js';
-import kafkajs from 'kafkajs';
-import { kafkajsClientConfig } from './kafka-log.js';
-import { createKafkaProducer } from './kafka-producer.js';
+import { createKafkaProducer, kafkaClientOptions } from './kafka-producer.js';
 import { KafkaTopicStore } from './kafka-topic-store.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 import { FileTopicStore } from './topic-store.js';
-
-const { Kafka } = kafkajs;
 
 const argv = process.argv.slice(2);
 if (wantsHelp(argv)) {
@@ -41,9 +37,7 @@ try {
   const topicStore =
     config.topic.store === 'kafka'
       ? new KafkaTopicStore({
-          kafka: new Kafka(
-            kafkajsClientConfig(config.kafka, logger, config.logLevel, config.ackTimeoutMs),
-          ),
+          kafka: kafkaClientOptions(kafkaOptions),
           logger: logger.child({ component: 'topic-store' }),
           seedTopic: fileStore.current(),
           force: config.topic.force,

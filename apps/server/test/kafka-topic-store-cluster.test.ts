@@ -37,7 +37,13 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
 describe('KafkaTopicStore on a three-node cluster', () => {
   it('replicates the store topic three times and survives a crash of its leader', async () => {
     const storeTopic = uniqueTopic('_kp-store-cluster');
-    const options = { kafka, logger: quiet, storeTopic, seedTopic: 'before', setTimeoutMs: 20_000 };
+    const options = {
+      kafka: { clientId: 'topic-store-cluster-test', bootstrapBrokers: cluster.brokers },
+      logger: quiet,
+      storeTopic,
+      seedTopic: 'before',
+      setTimeoutMs: 20_000,
+    };
     const a = new KafkaTopicStore(options);
     const b = new KafkaTopicStore(options);
     try {

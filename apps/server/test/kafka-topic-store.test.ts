@@ -1,4 +1,4 @@
-import { kafka as testKafka, readMessages, uniqueTopic } from '@kproxy/testkit';
+import { kafka as testKafka, kafkaBrokers, readMessages, uniqueTopic } from '@kproxy/testkit';
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka as KafkaClient } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import { ProxyError } from '../src/errors.js';
 import { KafkaTopicStore, RECORD_KEY } from '../src/kafka-topic-store.js';
 import type { KafkaTopicStoreOptions, StoreLogger } from '../src/kafka-topic-store.js';
 
-const { Kafka, logLevel, ConfigResourceTypes } = kafkajs;
+// kafkajs only reads back what the store wrote, as an operator's tool would.
+const { ConfigResourceTypes } = kafkajs;
 
 const quiet: StoreLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -33,7 +34,13 @@ function store(
   seedTopic: string,
   extra: Partial<KafkaTopicStoreOptions> = {},
 ): KafkaTopicStore {
-  const s = new KafkaTopicStore({ kafka, logger: quiet, storeTopic, seedTopic, ...extra });
+  const s = new KafkaTopicStore({
+    kafka: { clientId: 'topic-store-test', bootstrapBrokers: kafkaBrokers() },
+    logger: quiet,
+    storeTopic,
+    seedTopic,
+    ...extra,
+  });
   stores.push(s);
   return s;
 }
@@ -181,15 +188,14 @@ describe('KafkaTopicStore against a real broker', () => {
   });
 
   it('fails to start with kafka_unavailable when no broker answers', async () => {
-    const unreachable = new Kafka({
-      clientId: 'topic-store-test',
-      brokers: ['127.0.0.1:1'],
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 200,
-      retry: { retries: 1, initialRetryTime: 50 },
-    });
     const s = new KafkaTopicStore({
-      kafka: unreachable,
+      kafka: {
+        clientId: 'topic-store-test',
+        bootstrapBrokers: ['127.0.0.1:1'],
+        connectTimeout: 200,
+        retries: 1,
+        retryDelay: 50,
+      },
       logger: quiet,
       seedTopic: 'x',
       startTimeoutMs: 5000,
