@@ -73,7 +73,7 @@ base="http://127.0.0.1:$port"
 log "starting the server on $base (log: $workdir/server.log)"
 KAFKA_PROXY_TOKEN="$TOKEN" KAFKA_PROXY_KAFKA_SERVER="$KAFKA_BROKERS" KAFKA_PROXY_TOPIC="$TOPIC" \
   KAFKA_PROXY_HOST=127.0.0.1 KAFKA_PROXY_PORT="$port" LOG_LEVEL=warn \
-  node apps/server/dist/main.js >"$workdir/server.log" 2>&1 &
+  apps/server/dist/main.js >"$workdir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   if node -e "fetch('$base/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then

@@ -35,7 +35,7 @@ log "starting kafka-proxy on port $port (logs below)"
 set -m
 KAFKA_PROXY_TOKEN="$token" KAFKA_PROXY_KAFKA_SERVER="$KAFKA_BROKERS" KAFKA_PROXY_PORT="$port" \
   KAFKA_PROXY_TOPIC="$topic" KAFKA_FLUSHER_TOPIC_CACHE="$KPROXY_CACHE_DIR/dev-topic" \
-  node apps/server/dist/main.js &
+  apps/server/dist/main.js &
 proxy=$!
 set +m
 # Ctrl-C and `kill` reach the proxy as SIGTERM: it finishes requests and flushes before exiting.

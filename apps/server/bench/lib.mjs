@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin } from '@platformatic/kafka';
+import { entryNodeOptions } from '@kproxy/testkit/proxy-process';
 import { Pool } from 'undici';
 
 /** The built server, as `pnpm --filter @kproxy/server build` leaves it. */
@@ -132,7 +133,7 @@ export function cpuMs(pid) {
  * @returns {Promise<{ url: string, child: import('node:child_process').ChildProcess }>}
  */
 export async function startServer(env, name = 'server') {
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...entryNodeOptions(MAIN), MAIN], {
     env: {
       PATH: process.env.PATH,
       KAFKA_PROXY_HOST: '127.0.0.1',

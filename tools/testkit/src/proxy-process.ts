@@ -46,11 +46,25 @@ export interface ServerProcess {
 }
 
 /**
+ * The Node options the server's entry point asks for on its `#!` line (`#!/usr/bin/env -S node
+ * --max-semi-space-size=16`), so a server spawned with `node <main>` runs as the bin does.
+ *
+ * @example
+ * spawn(process.execPath, [...entryNodeOptions(main), main]);
+ */
+export function entryNodeOptions(main: string): string[] {
+  const first = readFileSync(main, 'utf8').split('\n', 1)[0] ?? '';
+  const match = /^#!.*?\bnode\b(.*)$/.exec(first);
+  return (match?.[1] ?? '').split(' ').filter(Boolean);
+}
+
+/**
  * Spawns the built server with exactly `env` (plus `PATH` and a loopback host on a free port,
  * unless `env` says otherwise) and resolves once it logged "listening".
  */
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [serverMain()], {
+  const main = serverMain();
+  const child = spawn(process.execPath, [...entryNodeOptions(main), main], {
     env: {
       PATH: process.env.PATH ?? '',
       KAFKA_PROXY_HOST: '127.0.0.1',
