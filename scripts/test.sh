@@ -58,6 +58,10 @@ step "build, typecheck, lint"
 pnpm exec turbo run build typecheck lint --output-logs=errors-only >&2 ||
   die "build, typecheck or lint failed (see above)"
 
+step "Kubernetes schema tools (kubernetes-validate, kustomize)"
+eval "$(bash scripts/k8s-tools.sh)"
+export KPROXY_KUBERNETES_VALIDATE KPROXY_KUSTOMIZE
+
 if [ -n "${KAFKA_BROKERS:-}" ]; then
   step "using the Kafka brokers in KAFKA_BROKERS=$KAFKA_BROKERS"
 else
