@@ -9,7 +9,7 @@
 #     /readyz 200 (printing the start-to-ready time), a curl push is read back from Kafka,
 #     `podman healthcheck run` says healthy, and `podman stop` in the middle of a push exits 0
 #     with every acknowledged message in Kafka;
-#   - then docker/compose.yaml (scripts/image/compose-test.sh).
+#   - then brings docker/compose.yaml up with podman-compose (scripts/image/compose.sh).
 # Fails loudly, never skips: a machine where this cannot run fails it. Everything it makes lives
 # in the cache (~/.cache/kafka-proxy/image); the broker and the containers are always removed.
 #
@@ -21,6 +21,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$KPROXY_ROOT/scripts/image/lib.sh"
 # shellcheck source=image/base-image.sh
 source "$KPROXY_ROOT/scripts/image/base-image.sh"
+# shellcheck source=image/compose.sh
+source "$KPROXY_ROOT/scripts/image/compose.sh"
 cd "$KPROXY_ROOT"
 
 compose=1
@@ -39,20 +41,39 @@ cleanup() {
     "${PODMAN[@]}" rm -f -t 0 "$container" >/dev/null 2>&1
     "${PODMAN[@]}" volume rm -f "$volume" >/dev/null 2>&1
     "${PODMAN[@]}" rmi -f "$tag" >/dev/null 2>&1
+    # The build stage is not kept: each source change makes a new one anyway.
+    "${PODMAN[@]}" image prune -f >/dev/null 2>&1
   fi
+  stop_broker
+}
+stop_broker() {
   if [ -n "$broker_started" ]; then
     broker_started=""
     bash scripts/kafka.sh down --name "$kafka_name" >&2 || log "could not stop Kafka cluster '$kafka_name'"
   fi
 }
+# Each check that passed is counted; the last line is `N passed, N failed, 0 skipped` like the
+# other test commands' (the first failed check ends the run: 1 failed).
+passed=0
+ok() {
+  passed=$((passed + 1))
+  log "ok: $*"
+}
+finish() {
+  local status=$1
+  cleanup
+  if [ "$status" = 0 ]; then echo "$passed passed, 0 failed, 0 skipped"; else echo "$passed passed, 1 failed, 0 skipped"; fi
+  exit "$status"
+}
 PODMAN=()
-trap cleanup EXIT
+trap 'finish $?' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 step() { log "== image: $*"; }
 
 KPROXY_NODE=24 require_node
+log "Node.js $(node --version) at $(command -v node)"
 install_deps
 setup_podman
 
@@ -64,15 +85,13 @@ build_started=$(now_ms)
 "${PODMAN[@]}" build --format docker --network host -f docker/Dockerfile -t "$tag" . \
   >"$IMAGE_CACHE/build.log" 2>&1 || die "podman build failed: $(tail -30 "$IMAGE_CACHE/build.log")"
 build_ms=$(($(now_ms) - build_started))
-# The build stage is not kept: each source change makes a new one anyway.
-"${PODMAN[@]}" image prune -f >/dev/null
 size=$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$tag")
 base_size=$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$BASE_IMAGE")
 user=$("${PODMAN[@]}" image inspect --format '{{.Config.User}}' "$tag")
 healthcheck=$("${PODMAN[@]}" image inspect --format '{{.Config.Healthcheck.Test}}' "$tag")
 [ "$user" = "1000:1000" ] || die "the image runs as '$user', expected 1000:1000"
 [ "$healthcheck" = "[CMD node healthcheck.mjs]" ] || die "the image's health check is '$healthcheck'"
-log "built in $((build_ms / 1000)) s; image $((size / 1000000)) MB, of which the base $((base_size / 1000000)) MB"
+ok "docker/Dockerfile built in $((build_ms / 1000)) s; image $((size / 1000000)) MB, of which the base $((base_size / 1000000)) MB"
 
 step "a Kafka broker"
 broker_started=1
@@ -87,7 +106,7 @@ topic="image-test-$$"
 stop_topic="image-stop-$$"
 check create "$topic"
 check create "$stop_topic"
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+port=$(free_port)
 token="image-test-token-$$"
 url="http://127.0.0.1:$port"
 # The harness's broker advertises 127.0.0.1, so the container shares the host's network.
@@ -111,40 +130,45 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [ -n "$ready" ] || die "/readyz did not answer 200 within 30 s: $("${PODMAN[@]}" logs "$container" 2>&1 | tail -20)"
-log "/readyz 200 after $ready ms"
+ok "/readyz 200 after $ready ms"
 
 in_container() { "${PODMAN[@]}" exec "$container" "$@"; }
 [ "$(in_container id -u)" = 1000 ] || die "the server does not run as uid 1000"
 caps=$(in_container sed -n 's/^CapEff:\t//p' /proc/1/status)
 [ "$caps" = 0000000000000000 ] || die "the server has capabilities $caps"
 if in_container touch /app/written 2>/dev/null; then die "the root file system is writable"; fi
+ok "runs as uid 1000, without capabilities, on a read-only root file system"
 
 reply=$(printf '\016\000\000\000This is a test' |
   curl -sS -H "x-kafka-proxy-token: $token" -H 'content-type: application/octet-stream' \
     --data-binary @- "$url/")
 [ "$reply" = "1 messages received" ] || die "the push answered '$reply'"
 check expect "$topic" 'This is a test'
+ok "a curl push is in Kafka"
 # The topic cache lives in the volume, the only writable place.
 reply=$(curl -sS -X POST -H "x-kafka-proxy-token: $token" "$url/topic/$stop_topic")
 [ "$reply" = "Topic changed to $stop_topic" ] || die "the topic change answered '$reply'"
 [ "$(in_container cat /var/lib/kafka-proxy/topic)" = "$stop_topic" ] || die "the topic cache was not written"
+ok "the topic cache is written to the volume"
 
 # Exit 0 is healthy (podman 4.3 prints nothing then); the container's state records the result.
 "${PODMAN[@]}" healthcheck run "$container" >&2 || die "podman healthcheck run: unhealthy"
 health=$("${PODMAN[@]}" inspect --format '{{.State.Health.Status}}' "$container")
 [ "$health" = healthy ] || die "after podman healthcheck run the container is '$health'"
-log "podman healthcheck run: $health"
+ok "podman healthcheck run: $health"
 
 check push-and-stop "$url" "$token" "$stop_topic" -- "${PODMAN[@]}" stop -t 30 "$container"
 code=$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' "$container")
 [ "$code" = 0 ] || die "the server exited $code on podman stop: $("${PODMAN[@]}" logs "$container" 2>&1 | tail -20)"
+ok "podman stop during a push: exit 0, every acknowledged message in Kafka"
 "${PODMAN[@]}" rm "$container" >/dev/null
+
+# One broker at a time: compose brings its own.
+stop_broker
 
 if [ "$compose" = 1 ]; then
   step "docker/compose.yaml"
-  KPROXY_IMAGE_TAG="$tag" bash scripts/image/compose-test.sh
+  compose_test "$tag"
 fi
 
-cleanup
 log "image: build $((build_ms / 1000)) s, image $((size / 1000000)) MB, start to ready $ready ms, all in $((SECONDS - started)) s"
-echo "image test passed"

@@ -8,14 +8,20 @@ IMAGE_CACHE="$KPROXY_CACHE_DIR/image"
 BASE_IMAGE=docker.io/library/node:24-slim
 # The image docker/compose.yaml runs Kafka from; a stand-in is made from the harness's jars.
 KAFKA_IMAGE=docker.io/apache/kafka:4.1.1
-APT_PACKAGES=(podman buildah runc fuse-overlayfs slirp4netns uidmap debootstrap curl)
+APT_PACKAGES=(podman buildah runc fuse-overlayfs slirp4netns uidmap netavark aardvark-dns debootstrap curl)
 
 # Installs the container tools from Debian's packages when one is missing.
 ensure_container_tools() {
   local missing=()
-  for cmd in podman buildah runc fuse-overlayfs slirp4netns newuidmap debootstrap curl; do
-    command -v "$cmd" >/dev/null || missing+=("$cmd")
-  done
+  if command -v dpkg-query >/dev/null; then
+    for pkg in "${APT_PACKAGES[@]}"; do
+      [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
+    done
+  else
+    for cmd in podman buildah runc debootstrap curl; do
+      command -v "$cmd" >/dev/null || missing+=("$cmd")
+    done
+  fi
   [ "${#missing[@]}" = 0 ] && return
   command -v apt-get >/dev/null ||
     die "missing ${missing[*]}, and there is no apt-get to install ${APT_PACKAGES[*]} with"
@@ -58,6 +64,11 @@ setup_podman() {
     --runtime "$(runtime_wrapper)")
   "${PODMAN[@]}" info >/dev/null 2>"$IMAGE_CACHE/podman-info.err" ||
     die "podman does not work here: $(cat "$IMAGE_CACHE/podman-info.err")"
+}
+
+# A TCP port free on 127.0.0.1 right now.
+free_port() {
+  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
 }
 
 # Milliseconds since the epoch, for the figures the scripts print.
