@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeFrames } from '@kproxy/framing';
 import { createTopic, kafkaBrokers, uniqueTopic } from '@kproxy/testkit';
+import { entryNodeOptions } from '@kproxy/testkit/proxy-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../src/config.js';
@@ -111,7 +112,10 @@ describe('docker/Dockerfile', () => {
   });
 
   it('starts node on the file the build script leaves, and checks health with a shipped script', () => {
-    expect(spec.cmd).toEqual(['node', 'dist/main.js']);
+    // With the Node options the entry point's #! line asks for, so the image runs as the bin does.
+    const entry = join(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
+    expect(entryNodeOptions(entry)).not.toEqual([]);
+    expect(spec.cmd).toEqual(['node', ...entryNodeOptions(entry), 'dist/main.js']);
     expect(buildScript).toContain('"$staging/app/dist"');
     expect(spec.healthcheck).toEqual(['node', 'healthcheck.mjs']);
     expect(buildScript).toContain('docker/healthcheck.mjs" "$out/healthcheck.mjs"');
