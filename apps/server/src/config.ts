@@ -80,7 +80,7 @@ export const DEFAULTS = {
   flusherNumMessages: 10_000,
   flusherMaxBytes: 1024 * 1024,
   flusherMaxInFlight: 2,
-  flusherTimeoutSeconds: 0.005,
+  flusherTimeoutSeconds: 0.002,
   maxBodyBytes: 16 * 1024 * 1024,
   maxMessageBytes: 1_000_000,
   maxBodyMessages: 200_000,
