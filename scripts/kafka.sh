@@ -115,12 +115,7 @@ require_probe() {
 
 # Sets LIBS to a directory of Kafka's jars: $KAFKA_HOME/libs, or a cache filled from Maven Central.
 kafka_libs() {
-  if [ -n "${KAFKA_HOME:-}" ]; then
-    LIBS="$KAFKA_HOME/libs"
-    compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null ||
-      die "KAFKA_HOME=$KAFKA_HOME is not a Kafka distribution (no libs/kafka_2.13-*.jar)"
-    return
-  fi
+  home_libs "kafka_2.13-*.jar" && return
   LIBS="$KPROXY_CACHE_DIR/kafka-$KAFKA_VERSION/libs"
   fetch_jars "$KAFKA_DIR/pom.xml" "$LIBS" "kafka_2.13-$KAFKA_VERSION.jar" "broker jars"
 }
@@ -128,14 +123,16 @@ kafka_libs() {
 # Sets LIBS to a directory holding Kafka's tools (kafka-producer-perf-test's ProducerPerformance):
 # $KAFKA_HOME/libs, or a cache of its own filled from Maven Central.
 kafka_tools_libs() {
-  if [ -n "${KAFKA_HOME:-}" ]; then
-    LIBS="$KAFKA_HOME/libs"
-    compgen -G "$LIBS/kafka-tools-[0-9]*.jar" >/dev/null ||
-      die "KAFKA_HOME=$KAFKA_HOME has no libs/kafka-tools-*.jar"
-    return
-  fi
+  home_libs "kafka-tools-[0-9]*.jar" && return
   LIBS="$KPROXY_CACHE_DIR/kafka-tools-$KAFKA_VERSION/libs"
   fetch_jars "$KAFKA_DIR/tools-pom.xml" "$LIBS" "kafka-tools-$KAFKA_VERSION.jar" "tools jars"
+}
+
+# With KAFKA_HOME set: LIBS=$KAFKA_HOME/libs, which must hold a jar matching GLOB. Else false.
+home_libs() { # GLOB
+  [ -n "${KAFKA_HOME:-}" ] || return 1
+  LIBS="$KAFKA_HOME/libs"
+  compgen -G "$LIBS/$1" >/dev/null || die "KAFKA_HOME=$KAFKA_HOME has no libs/$1"
 }
 
 fetch_jars() { # POM DIR EXPECTED_JAR WHAT

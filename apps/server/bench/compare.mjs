@@ -25,6 +25,7 @@
 //   --warmup 2
 //   --partitions 6          partitions of each (fresh) topic
 //   --only pp,direct,proxy  phases to run
+//   --direct platformatic   direct producers to run: platformatic (the server's client), kafkajs
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomFillSync } from 'node:crypto';
@@ -62,6 +63,7 @@ const values = readOptions({
   warmup: { type: 'string', default: '2' },
   partitions: { type: 'string', default: '6' },
   only: { type: 'string', default: 'pp,direct,proxy' },
+  direct: { type: 'string', default: 'platformatic' },
 });
 const numbers = (s) => list(s).map(Number);
 const sizes = numbers(values.sizes);
@@ -169,10 +171,11 @@ async function kafkaPhase(size) {
   return { ...result, topic, acked: probe.acked + result.acked };
 }
 
-async function directPhase(size, messages) {
+async function directPhase(size, messages, client) {
   const topic = await createTopic(admin, 'bench-direct', partitions);
   const out = await run(process.execPath, [
     here('./direct.mjs'),
+    `--client=${client}`,
     `--brokers=${brokers}`,
     `--topic=${topic}`,
     `--partitions=${partitions}`,

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /* global process, performance, Buffer */
 // The direct producer of `pnpm bench`, in a process of its own so that its CPU time is measured
-// the way the proxy's is: the server's Kafka client (@platformatic/kafka) configured as the server
-// configures it (idempotent, acks=all), with `--concurrency` senders each sending whole requests
+// the way the proxy's is: a Kafka client (`--client platformatic`, the server's, or `kafkajs`, the
+// one it replaced) configured as the server configures it (idempotent, acks=all), with `--concurrency` senders each sending whole requests
 // (`--messages` messages of `--size` random bytes, one explicit partition per request,
 // round-robin), for `--seconds` after `--warmup` seconds. Prints one JSON line: acknowledged
 // requests and messages, seconds, latency percentiles in ms.
 import { randomFillSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Producer, ProduceAcks } from '@platformatic/kafka';
+import kafkajs from 'kafkajs';
 import { quantile } from './lib.mjs';
 
 const { values } = parseArgs({
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
+    client: { type: 'string', default: 'platformatic' },
   },
 });
 const partitions = Number(values.partitions);
@@ -28,24 +30,61 @@ const size = Number(values.size);
 const perRequest = Number(values.messages);
 const concurrency = Number(values.concurrency);
 
-const producer = new Producer({
-  clientId: 'kafka-proxy-bench-direct',
-  bootstrapBrokers: String(values.brokers).split(','),
-  idempotent: true,
-  acks: ProduceAcks.ALL,
-  timeout: 10_000,
-});
+const brokers = String(values.brokers).split(',');
+const topic = String(values.topic);
+
+/** The candidate client behind one interface: init, send(messages to one partition), close. */
+async function candidate(name) {
+  if (name === 'platformatic') {
+    const producer = new Producer({
+      clientId: 'kafka-proxy-bench-direct',
+      bootstrapBrokers: brokers,
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      timeout: 10_000,
+    });
+    await producer.initIdempotentProducer({});
+    return {
+      send: (partition, values) =>
+        producer.send({ messages: values.map((value) => ({ topic, partition, value })) }),
+      close: () => producer.close(),
+    };
+  }
+  if (name === 'kafkajs') {
+    const kafka = new kafkajs.Kafka({
+      clientId: 'kafka-proxy-bench-direct',
+      brokers,
+      logLevel: kafkajs.logLevel.NOTHING,
+    });
+    // As the server configured it before: idempotent, one request in flight per broker.
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    return {
+      send: (partition, values) =>
+        producer.send({
+          topic,
+          acks: -1,
+          timeout: 10_000,
+          messages: values.map((value) => ({ value, partition })),
+        }),
+      close: () => producer.disconnect(),
+    };
+  }
+  throw new Error(`--client must be platformatic or kafkajs, not ${name}`);
+}
+
+const producer = await candidate(String(values.client));
 const pool = Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
 let nextPartition = 0;
 let nextValue = 0;
-const request = () => {
-  const partition = nextPartition++ % partitions;
-  return Array.from({ length: perRequest }, () => ({
-    topic: String(values.topic),
-    partition,
-    value: pool[nextValue++ % pool.length],
-  }));
-};
+const request = () => ({
+  partition: nextPartition++ % partitions,
+  values: Array.from({ length: perRequest }, () => pool[nextValue++ % pool.length]),
+});
 
 /** Runs the senders until `until` (a performance.now() value); resolves with their latencies. */
 async function run(until) {
@@ -53,9 +92,9 @@ async function run(until) {
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < until) {
-        const messages = request();
+        const { partition, values: batch } = request();
         const t0 = performance.now();
-        await producer.send({ messages });
+        await producer.send(partition, batch);
         latencies.push(performance.now() - t0);
       }
     }),
@@ -63,7 +102,6 @@ async function run(until) {
   return latencies;
 }
 
-await producer.initIdempotentProducer({});
 const warm = await run(performance.now() + Number(values.warmup) * 1000);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
