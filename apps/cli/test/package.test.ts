@@ -38,7 +38,7 @@ beforeAll(async () => {
     contents.set(basename(file), stdout.split('\n').filter(Boolean));
   }
   await exec('npm', ['install', '--no-audit', '--no-fund', ...files], { cwd: app });
-}, 300_000);
+}, 180_000);
 afterAll(async () => {
   await proxy.stop();
   await rm(dir, { recursive: true, force: true });

@@ -24,7 +24,8 @@
 //   --seconds 10            measured seconds of each phase (after --warmup seconds)
 //   --warmup 2
 //   --partitions 6          partitions of each (fresh) topic
-//   --only pp,direct,proxy  phases to run
+//   --only pp,direct,proxy,http  phases to run (http: the proxy with Kafka's client replaced by
+//                           one that acknowledges at once, the HTTP side's own cost)
 //   --direct platformatic   direct producers to run: platformatic (the server's client), kafkajs
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -62,7 +63,7 @@ const values = readOptions({
   seconds: { type: 'string', default: '10' },
   warmup: { type: 'string', default: '2' },
   partitions: { type: 'string', default: '6' },
-  only: { type: 'string', default: 'pp,direct,proxy' },
+  only: { type: 'string', default: 'pp,direct,proxy,http' },
   direct: { type: 'string', default: 'platformatic' },
 });
 const numbers = (s) => list(s).map(Number);
@@ -285,6 +286,36 @@ async function proxyPhase(size, messages, dir) {
 }
 const rssPeak = new Map();
 
+/** The proxy's HTTP side alone (bench/http-only.mjs): CPU per message before any Kafka work. */
+async function httpPhase(size, messages, dir) {
+  const pool = Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
+  const body = encodeFrames(Array.from({ length: messages }, (_, i) => pool[i % pool.length]));
+  const bodyFile = join(dir, `body-http-${size}.bin`);
+  await writeFile(bodyFile, body);
+  const { url, child } = await startServer(
+    { KAFKA_PROXY_TOPIC: 'bench-http-only', KAFKA_PROXY_ACK_MODE: 'durable' },
+    'http-only',
+    here('./http-only.mjs'),
+  );
+  try {
+    await wrk(url, bodyFile, warmup);
+    const cpu0 = cpuMs(child.pid);
+    const timed = await wrk(url, bodyFile, seconds);
+    const cpu1 = cpuMs(child.pid);
+    const timedMessages = timed.acked * messages;
+    return {
+      rate: timedMessages / timed.seconds,
+      p50: timed.p50Ms,
+      p99: timed.p99Ms,
+      cpuPer1000: ((cpu1 - cpu0) / timedMessages) * 1000,
+      // Not a Kafka figure: its rate is not held against Kafka's.
+      noRatio: true,
+    };
+  } finally {
+    await stopServer(child);
+  }
+}
+
 const fmt = (n, digits = 1) =>
   n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits).replace(/\.0+$/, '');
 const rows = [];
@@ -312,6 +343,9 @@ try {
         { ...proxy.half, topic: undefined, cpuPer1000: undefined },
       ]);
     }
+    if (phases.has('http')) {
+      phaseRows.push(['HTTP side alone (Kafka not called)', await httpPhase(size, messages, dir)]);
+    }
     const anchor = phaseRows.find(([name]) => name === 'ProducerPerformance')?.[1].rate;
     for (const [name, r] of phaseRows) {
       rows.push({
@@ -323,7 +357,7 @@ try {
         'p99 ms': fmt(r.p99),
         'CPU-ms/1000 msgs': fmt(r.cpuPer1000, 2),
         'peak RSS MB': r.topic && rssPeak.has(r.topic) ? fmt(rssPeak.get(r.topic), 0) : '-',
-        'x ProducerPerformance': anchor ? fmt(r.rate / anchor, 2) : '-',
+        'x ProducerPerformance': anchor && !r.noRatio ? fmt(r.rate / anchor, 2) : '-',
       });
       if (r.topic !== undefined) {
         const inKafka = await landed(admin, r.topic, partitions);

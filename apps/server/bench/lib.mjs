@@ -130,10 +130,11 @@ export function cpuMs(pid) {
  * `env` on top, and resolves once it logs that it is listening.
  * @param {Record<string, string>} env `KAFKA_PROXY_*` / `KAFKA_FLUSHER_*` settings
  * @param {string} [name] what to call the server if it exits before listening
+ * @param {string} [main] the script to run (the built server's entry point by default)
  * @returns {Promise<{ url: string, child: import('node:child_process').ChildProcess }>}
  */
-export async function startServer(env, name = 'server') {
-  const child = spawn(process.execPath, [...entryNodeOptions(MAIN), MAIN], {
+export async function startServer(env, name = 'server', main = MAIN) {
+  const child = spawn(process.execPath, [...entryNodeOptions(MAIN), main], {
     env: {
       PATH: process.env.PATH,
       KAFKA_PROXY_HOST: '127.0.0.1',
