@@ -103,6 +103,7 @@ async function run(command, args, { env = {}, onStdout } = {}) {
  * it counts from the tool's first 5-second report to its end, over the records sent after it.
  */
 async function producerPerformance(topic, size, records) {
+  const started = performance.now();
   let first;
   let lastCpu;
   let sampler;
@@ -161,15 +162,24 @@ async function producerPerformance(topic, size, records) {
         ? ((lastCpu - first.cpu) / (sent - first.records)) * 1000
         : undefined,
     acked: sent,
+    steadySeconds: steady ? (ended - first.at) / 1000 : 0,
+    seconds: (ended - started) / 1000,
   };
 }
 
 async function kafkaPhase(size) {
   const topic = await createTopic(admin, 'bench-pp', partitions);
-  // A short run to learn the rate, then one long enough for `seconds` of reports after the first.
-  const probe = await producerPerformance(topic, size, Math.ceil((64 * MiB) / size));
-  const result = await producerPerformance(topic, size, Math.ceil(probe.rate * (seconds + 5)));
-  return { ...result, topic, acked: probe.acked + result.acked };
+  // ProducerPerformance takes a record count, not a duration: grow it until a run has `seconds`
+  // of steady state after its first report (the JVM's start and warm-up come before).
+  let records = Math.ceil((64 * MiB) / size);
+  let acked = 0;
+  for (let attempt = 0; ; attempt++) {
+    const result = await producerPerformance(topic, size, records);
+    acked += result.acked;
+    if (result.steadySeconds >= seconds || attempt === 3) return { ...result, topic, acked };
+    const rate = result.steadySeconds > 0 ? result.rate : result.acked / result.seconds;
+    records = Math.ceil(rate * (seconds + 6) * 1.2);
+  }
 }
 
 async function directPhase(size, messages, client) {
@@ -333,8 +343,11 @@ try {
     const label = size >= 1024 ? `${size / 1024} KiB x ${messages}` : `${size} B x ${messages}`;
     const phaseRows = [];
     if (phases.has('pp')) phaseRows.push(['ProducerPerformance', await kafkaPhase(size)]);
-    if (phases.has('direct'))
-      phaseRows.push(['direct producer', await directPhase(size, messages)]);
+    if (phases.has('direct')) {
+      for (const client of list(values.direct)) {
+        phaseRows.push([`direct producer (${client})`, await directPhase(size, messages, client)]);
+      }
+    }
     if (phases.has('proxy')) {
       const proxy = await proxyPhase(size, messages, dir);
       phaseRows.push(['kafka-proxy', proxy]);
