@@ -161,7 +161,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'KAFKA_PROXY_HOST',
     flag: 'host',
     kind: 'string',
-    help: 'listen address (default: all interfaces)',
+    help: 'listen address (default: all interfaces; 127.0.0.1 in development mode)',
   },
   {
     env: 'KAFKA_PROXY_PORT',
@@ -303,7 +303,7 @@ export function usage(): string {
     const left = `  --${o.flag}${o.kind === 'string' ? ' <value>' : ''}`;
     return `${left.padEnd(36)} ${o.env}: ${o.help}`;
   });
-  return `Usage: kafka-proxy [options]\n\nEvery option can also be set by its environment variable; flags win.\n\n${lines.join('\n')}\n  --help                               this text\n`;
+  return `Usage: kafka-proxy [options]\n\nEvery option can also be set by its environment variable; flags win.\n\n${lines.join('\n')}\n  --version                            print the version and exit\n  --help                               this text\n`;
 }
 
 const BOOLEAN_TRUE = new Set(['1', 'true', 'yes', 'on']);
@@ -416,6 +416,11 @@ function collect(env: Readonly<Record<string, string | undefined>>, argv: readon
     else if (value === true) raw.set(o.env, 'true');
   }
   return raw;
+}
+
+/** True when `argv` asks for the version. */
+export function wantsVersion(argv: readonly string[]): boolean {
+  return argv.includes('--version');
 }
 
 /** True when `argv` asks for the usage text. */
@@ -573,7 +578,8 @@ export function loadConfig(
     tokens,
     generatedToken,
     http: {
-      host: r.string('KAFKA_PROXY_HOST'),
+      // A development server prints its token: it listens on loopback only unless told otherwise.
+      host: r.string('KAFKA_PROXY_HOST') ?? (dev ? '127.0.0.1' : undefined),
       port: r.integer('KAFKA_PROXY_PORT', DEFAULTS.port, 0),
       tlsCert: tlsCertPath === undefined ? undefined : r.file('KAFKA_PROXY_TLS_CERT'),
       tlsKey: tlsKeyPath === undefined ? undefined : r.file('KAFKA_PROXY_TLS_KEY'),

@@ -25,6 +25,48 @@ export interface RunningServer {
   forceClose(): void;
 }
 
+/**
+ * The server could not listen where it was told to (the port is taken, needs privileges, or the
+ * address is not this machine's). `main` logs the message, which names the setting to change,
+ * and exits with code 3.
+ */
+export class ListenError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+/** The listen failures an operator fixes by a setting, with the setting named; else `error`. */
+function listenFailure(
+  error: NodeJS.ErrnoException,
+  where: { host: string | undefined; port: number; hostVar: string; portVar: string },
+): Error {
+  const address = `${where.host ?? 'all interfaces'} port ${String(where.port)}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new ListenError(
+        error.code,
+        `cannot listen on ${address}: the port is already in use; set ${where.portVar} to a free port`,
+      );
+    case 'EACCES':
+      return new ListenError(
+        error.code,
+        `cannot listen on ${address}: permission denied (ports below 1024 need privileges); set ${where.portVar} to a port above 1023`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new ListenError(
+        error.code,
+        `cannot listen on ${address}: not an address of this machine; set ${where.hostVar} to one of its addresses, or 0.0.0.0 for all`,
+      );
+    default:
+      return error;
+  }
+}
+
 /** What {@link startServer} serves and shuts down. */
 export interface ServerParts {
   proxy: ProxyApp;
@@ -215,7 +257,16 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
         : { serverOptions: timeouts }),
     }) as Server;
     s.once('listening', () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        listenFailure(error, {
+          host,
+          port,
+          hostVar: 'KAFKA_PROXY_HOST (--host)',
+          portVar: 'KAFKA_PROXY_PORT (--port)',
+        }),
+      ),
+    );
   });
   server.on('clientError', answerClientError);
   // Longer than the idle timeouts of common load balancers and ingresses (60 s), so they never
