@@ -24,6 +24,11 @@ export interface Config {
     /** Longest a request may take to arrive, headers and body (Node's `server.requestTimeout`). */
     readonly requestTimeoutMs: number;
   };
+  /**
+   * The management listener (SPEC §10): `/metrics`, `/healthz` and `/readyz` over plain HTTP
+   * without a token, for scrapers and probes; undefined when no port is configured.
+   */
+  readonly management: { readonly host: string | undefined; readonly port: number } | undefined;
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly clientId: string;
@@ -168,6 +173,18 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'port',
     kind: 'string',
     help: `listen port (default ${DEFAULTS.port})`,
+  },
+  {
+    env: 'KAFKA_PROXY_METRICS_PORT',
+    flag: 'metrics-port',
+    kind: 'string',
+    help: 'serve /metrics, /healthz and /readyz on this port too, plain HTTP, without a token (default: off)',
+  },
+  {
+    env: 'KAFKA_PROXY_METRICS_HOST',
+    flag: 'metrics-host',
+    kind: 'string',
+    help: 'listen address of the metrics port (default: KAFKA_PROXY_HOST)',
   },
   {
     env: 'KAFKA_PROXY_TLS_CERT',
@@ -574,13 +591,28 @@ export function loadConfig(
     DEFAULTS.logLevel,
   );
 
+  // A development server prints its token: it listens on loopback only unless told otherwise.
+  const host = r.string('KAFKA_PROXY_HOST') ?? (dev ? '127.0.0.1' : undefined);
+  const port = r.integer('KAFKA_PROXY_PORT', DEFAULTS.port, 0, 65535);
+  let management: Config['management'];
+  if (r.string('KAFKA_PROXY_METRICS_PORT') !== undefined) {
+    const metricsPort = r.integer('KAFKA_PROXY_METRICS_PORT', 0, 0, 65535);
+    if (metricsPort !== 0 && metricsPort === port) {
+      r.fail(
+        'KAFKA_PROXY_METRICS_PORT',
+        `another port than KAFKA_PROXY_PORT (${port}): the metrics port answers without a token`,
+        String(metricsPort),
+      );
+    }
+    management = { host: r.string('KAFKA_PROXY_METRICS_HOST') ?? host, port: metricsPort };
+  }
+
   const config: Config = {
     tokens,
     generatedToken,
     http: {
-      // A development server prints its token: it listens on loopback only unless told otherwise.
-      host: r.string('KAFKA_PROXY_HOST') ?? (dev ? '127.0.0.1' : undefined),
-      port: r.integer('KAFKA_PROXY_PORT', DEFAULTS.port, 0),
+      host,
+      port,
       tlsCert: tlsCertPath === undefined ? undefined : r.file('KAFKA_PROXY_TLS_CERT'),
       tlsKey: tlsKeyPath === undefined ? undefined : r.file('KAFKA_PROXY_TLS_KEY'),
       requestTimeoutMs: r.seconds(
@@ -589,6 +621,7 @@ export function loadConfig(
         false,
       ),
     },
+    management,
     kafka: {
       brokers,
       clientId: r.string('KAFKA_PROXY_KAFKA_CLIENT_ID') ?? DEFAULTS.clientId,
@@ -622,8 +655,6 @@ export function loadConfig(
     dev,
     warnings,
   };
-  if (config.http.port > 65535)
-    r.fail('KAFKA_PROXY_PORT', 'a port number 0-65535', String(config.http.port));
   return deepFreeze(config);
 }
 
