@@ -56,6 +56,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ KAFKA_PROXY_TOKEN: 't' }).http.host).toBeUndefined();
   });
 
+  it('opens the metrics port only when asked, on KAFKA_PROXY_HOST unless told otherwise', () => {
+    expect(loadConfig(base).management).toBeUndefined();
+    const on = loadConfig({
+      ...base,
+      KAFKA_PROXY_HOST: '10.0.0.5',
+      KAFKA_PROXY_METRICS_PORT: '9464',
+    });
+    expect(on.management).toEqual({ host: '10.0.0.5', port: 9464 });
+    const flags = loadConfig(base, ['--metrics-port', '9000', '--metrics-host', '127.0.0.1']);
+    expect(flags.management).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(() => loadConfig({ ...base, KAFKA_PROXY_METRICS_PORT: '8080' })).toThrow(
+      /KAFKA_PROXY_METRICS_PORT \(--metrics-port\) must be another port than KAFKA_PROXY_PORT/,
+    );
+    expect(() => loadConfig({ ...base, KAFKA_PROXY_METRICS_PORT: '70000' })).toThrow(
+      /KAFKA_PROXY_METRICS_PORT .* from 0 to 65535/,
+    );
+  });
+
   it('lists --version in the usage text', () => {
     expect(usage()).toMatch(/^ {2}--version +print the version/m);
     expect(wantsVersion(['--version'])).toBe(true);

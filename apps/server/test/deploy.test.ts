@@ -175,6 +175,7 @@ describe('docker/compose.yaml', () => {
   it('publishes port 8080 and keeps the topic cache in a named volume', () => {
     expect(arr(proxy.ports).map(String)).toEqual([
       `\${KAFKA_PROXY_PUBLISH:-127.0.0.1:8080}:${image.env.KAFKA_PROXY_PORT}`,
+      `\${KAFKA_PROXY_METRICS_PUBLISH:-127.0.0.1:9464}:${String(env.KAFKA_PROXY_METRICS_PORT)}`,
     ]);
     const cacheDir = posix.dirname(image.env.KAFKA_FLUSHER_TOPIC_CACHE ?? '');
     expect(arr(proxy.volumes)).toContain(`topic-cache:${cacheDir}`);
@@ -286,6 +287,46 @@ describe('deploy/kubernetes', () => {
     const maxUnavailable = Number(at(pdb, 'spec', 'maxUnavailable'));
     expect(maxUnavailable).toBeGreaterThanOrEqual(1);
     expect(maxUnavailable).toBeLessThan(replicas);
+  });
+
+  it('serves metrics without a token on a named port the pods are annotated to be scraped on', () => {
+    const metricsPort = arr(container.ports)
+      .map(obj)
+      .find((p) => p.name === 'metrics');
+    const env = arr(container.env).map(obj);
+    expect(Number(env.find((e) => e.name === 'KAFKA_PROXY_METRICS_PORT')?.value)).toBe(
+      metricsPort?.containerPort,
+    );
+    const annotations = obj(at(deployment, 'spec', 'template', 'metadata', 'annotations'));
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    expect(Number(annotations['prometheus.io/port'])).toBe(metricsPort?.containerPort);
+    expect(annotations['prometheus.io/path']).toBe('/metrics');
+    // The Service has the port a ServiceMonitor scrapes; the Ingress never routes to it.
+    const service = kind('Service');
+    const servicePorts = arr(at(service, 'spec', 'ports')).map(obj);
+    expect(servicePorts.find((p) => p.name === 'metrics')?.targetPort).toBe('metrics');
+    const ingress = kind('Ingress');
+    expect(
+      at(ingress, 'spec', 'rules', 0, 'http', 'paths', 0, 'backend', 'service', 'port', 'name'),
+    ).toBe('http');
+  });
+
+  it('offers a ServiceMonitor, outside the default kustomization, on the Service metrics port', () => {
+    const [monitor] = yamlDocs(`${dir}/prometheus-operator/servicemonitor.yaml`);
+    expect(monitor?.kind).toBe('ServiceMonitor');
+    const service = kind('Service');
+    const selector = obj(at(monitor, 'spec', 'selector', 'matchLabels'));
+    const serviceLabels = obj(at(service, 'metadata', 'labels'));
+    expect(Object.entries(selector).every(([k, v]) => serviceLabels[k] === v)).toBe(true);
+    const endpoint = obj(arr(at(monitor, 'spec', 'endpoints'))[0]);
+    expect(endpoint.path).toBe('/metrics');
+    const servicePorts = arr(at(service, 'spec', 'ports')).map(obj);
+    expect(servicePorts.map((p) => p.name)).toContain(endpoint.port);
+    expect(at(monitor, 'metadata', 'namespace')).toBe(
+      at(parse(read(`${dir}/kustomization.yaml`)), 'namespace'),
+    );
+    const resources = arr(at(parse(read(`${dir}/kustomization.yaml`)), 'resources')).map(String);
+    expect(resources.some((r) => r.includes('servicemonitor'))).toBe(false);
   });
 
   it('routes the Service and a TLS Ingress to the pods, allowing the largest body', () => {
