@@ -120,7 +120,7 @@ describe('the metrics port', () => {
     server?.child.kill('SIGTERM');
     // Draining: the metrics port still answers, and says so.
     await expect
-      .poll(() => fetch(`${metrics}/readyz`).then((r) => r.json() as Promise<unknown>))
+      .poll(() => fetch(`${metrics}/readyz`).then((r) => r.json()))
       .toEqual({ status: 'shutting_down' });
     expect((await fetch(`${metrics}/metrics`)).status).toBe(200);
     expect(await answered).toBe(200);
