@@ -309,6 +309,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   const url = baseUrl(tls ? 'https' : 'http', host, server);
   logger.info({ url, tls }, 'listening');
   let management: Server | undefined;
+  let managementUrl: string | undefined;
   if (config.management !== undefined) {
     try {
       management = await listenManagement(proxy, config.management);
@@ -316,10 +317,10 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
       server.close();
       throw error;
     }
-    logger.info({ url: baseUrl('http', config.management.host, management) }, 'metrics port open');
+    managementUrl = baseUrl('http', config.management.host, management);
+    // Not "listening": launchers take the URL of the line saying that as the main port's.
+    logger.info({ url: managementUrl }, 'metrics port open');
   }
-  const managementUrl =
-    management === undefined ? undefined : baseUrl('http', config.management?.host, management);
 
   let shuttingDown: Promise<void> | undefined;
   return {

@@ -114,6 +114,25 @@ describe('kafka-proxy where it cannot listen', () => {
     expect(stdout + stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('names KAFKA_PROXY_METRICS_PORT when the metrics port is taken', async () => {
+    const port = await busyPort();
+    const { code, stdout } = await runBin([], {
+      ...env,
+      KAFKA_PROXY_KAFKA_SERVER: kafkaBrokers().join(','),
+      KAFKA_PROXY_HOST: '127.0.0.1',
+      KAFKA_PROXY_PORT: '0',
+      KAFKA_PROXY_METRICS_PORT: String(port),
+    });
+    expect(code, stdout).toBe(3);
+    expect(
+      lines(stdout)
+        .filter((l) => l.level === 'fatal')
+        .map((l) => l.msg),
+    ).toEqual([
+      `cannot listen on 127.0.0.1 port ${port}: the port is already in use; set KAFKA_PROXY_METRICS_PORT (--metrics-port) to a free port`,
+    ]);
+  });
+
   it('names KAFKA_PROXY_HOST when the address is not one of this machine', async () => {
     const { code, stdout } = await runBin([], {
       ...env,
