@@ -2,8 +2,8 @@
 # Builds the server and assembles a self-contained directory that runs with `node dist/main.js`:
 # package.json, dist/, production node_modules (no dev dependencies, no sources, no tests) and the
 # container health check. docker/Dockerfile runs exactly this, and so does the test that starts
-# the result outside Docker (apps/server/test/deploy-image.test.ts), so what is tested is what
-# ships.
+# the result outside Docker ("the image's build output" in apps/server/test/deploy.test.ts), so
+# what is tested is what ships.
 #
 #   docker/build-server.sh [--no-build] OUT_DIR
 #

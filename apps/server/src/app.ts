@@ -9,12 +9,14 @@ import type { Config } from './config.js';
 import type { AppEnv, ServerContext } from './context.js';
 import { ProxyError } from './errors.js';
 import { Flusher } from './flusher.js';
+import { droppedLogLines } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Producer } from './producer.js';
-import { registerOpsRoutes } from './routes/ops.js';
+import { createManagementApp, registerOpsRoutes } from './routes/ops.js';
 import { registerProduceRoutes } from './routes/produce.js';
 import { registerTopicRoutes } from './routes/topic.js';
 import type { TopicStore } from './topic-store.js';
+import { serverVersion } from './version.js';
 
 /** What {@link createApp} is built from; tests pass fakes or real parts. */
 export interface AppDependencies {
@@ -29,6 +31,8 @@ export interface AppDependencies {
 export interface ProxyApp {
   /** The hono app: `app.fetch` for a server, `app.request()` in tests. */
   readonly app: Hono<AppEnv>;
+  /** What the management listener serves: metrics without a token, and the probes. */
+  readonly management: Hono;
   readonly flusher: Flusher;
   readonly metrics: Metrics;
   /** Readiness turns 503 and new produce requests are refused with `shutting_down`. */
@@ -81,7 +85,9 @@ function pathAsSent(request: Request, env: unknown): string {
  */
 export function createApp(deps: AppDependencies): ProxyApp {
   const { config, producer, topicStore, logger } = deps;
-  const metrics = deps.metrics ?? createMetrics();
+  const metrics =
+    deps.metrics ??
+    createMetrics({ version: serverVersion(), droppedLogLines: () => droppedLogLines(logger) });
   const budget = new BufferBudget(config.limits.maxBufferedBytes);
   const flusher = new Flusher({
     producer,
@@ -187,6 +193,7 @@ export function createApp(deps: AppDependencies): ProxyApp {
 
   return {
     app,
+    management: createManagementApp(ctx),
     flusher,
     metrics,
     beginShutdown() {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, loadConfig } from './config.js';
+import { ConfigError, DEFAULTS, loadConfig, usage, wantsVersion } from './config.js';
 
 const base = { KAFKA_PROXY_TOKEN: 't', KAFKA_PROXY_TOPIC: 'events' };
 
@@ -47,6 +47,37 @@ describe('loadConfig', () => {
     const dev = loadConfig({ KAFKA_PROXY_TOPIC: 'e', KAFKA_PROXY_DEV: 'true' });
     expect(dev.generatedToken).toMatch(/^dev-/);
     expect(dev.tokens).toEqual([{ token: dev.generatedToken }]);
+  });
+
+  it('listens on loopback only in development mode, unless KAFKA_PROXY_HOST says otherwise', () => {
+    const dev = { KAFKA_PROXY_TOPIC: 'e', KAFKA_PROXY_DEV: 'true' };
+    expect(loadConfig(dev).http.host).toBe('127.0.0.1');
+    expect(loadConfig({ ...dev, KAFKA_PROXY_HOST: '0.0.0.0' }).http.host).toBe('0.0.0.0');
+    expect(loadConfig({ KAFKA_PROXY_TOKEN: 't' }).http.host).toBeUndefined();
+  });
+
+  it('opens the metrics port only when asked, on KAFKA_PROXY_HOST unless told otherwise', () => {
+    expect(loadConfig(base).management).toBeUndefined();
+    const on = loadConfig({
+      ...base,
+      KAFKA_PROXY_HOST: '10.0.0.5',
+      KAFKA_PROXY_METRICS_PORT: '9464',
+    });
+    expect(on.management).toEqual({ host: '10.0.0.5', port: 9464 });
+    const flags = loadConfig(base, ['--metrics-port', '9000', '--metrics-host', '127.0.0.1']);
+    expect(flags.management).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(() => loadConfig({ ...base, KAFKA_PROXY_METRICS_PORT: '8080' })).toThrow(
+      /KAFKA_PROXY_METRICS_PORT \(--metrics-port\) must be another port than KAFKA_PROXY_PORT/,
+    );
+    expect(() => loadConfig({ ...base, KAFKA_PROXY_METRICS_PORT: '70000' })).toThrow(
+      /KAFKA_PROXY_METRICS_PORT .* from 0 to 65535/,
+    );
+  });
+
+  it('lists --version in the usage text', () => {
+    expect(usage()).toMatch(/^ {2}--version +print the version/m);
+    expect(wantsVersion(['--version'])).toBe(true);
+    expect(wantsVersion(['--port', '1'])).toBe(false);
   });
 
   it.each([

@@ -24,6 +24,11 @@ export interface Config {
     /** Longest a request may take to arrive, headers and body (Node's `server.requestTimeout`). */
     readonly requestTimeoutMs: number;
   };
+  /**
+   * The management listener (SPEC §10): `/metrics`, `/healthz` and `/readyz` over plain HTTP
+   * without a token, for scrapers and probes; undefined when no port is configured.
+   */
+  readonly management: { readonly host: string | undefined; readonly port: number } | undefined;
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly clientId: string;
@@ -161,13 +166,25 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'KAFKA_PROXY_HOST',
     flag: 'host',
     kind: 'string',
-    help: 'listen address (default: all interfaces)',
+    help: 'listen address (default: all interfaces; 127.0.0.1 in development mode)',
   },
   {
     env: 'KAFKA_PROXY_PORT',
     flag: 'port',
     kind: 'string',
     help: `listen port (default ${DEFAULTS.port})`,
+  },
+  {
+    env: 'KAFKA_PROXY_METRICS_PORT',
+    flag: 'metrics-port',
+    kind: 'string',
+    help: 'serve /metrics, /healthz and /readyz on this port too, plain HTTP, without a token (default: off)',
+  },
+  {
+    env: 'KAFKA_PROXY_METRICS_HOST',
+    flag: 'metrics-host',
+    kind: 'string',
+    help: 'listen address of the metrics port (default: KAFKA_PROXY_HOST)',
   },
   {
     env: 'KAFKA_PROXY_TLS_CERT',
@@ -303,7 +320,7 @@ export function usage(): string {
     const left = `  --${o.flag}${o.kind === 'string' ? ' <value>' : ''}`;
     return `${left.padEnd(36)} ${o.env}: ${o.help}`;
   });
-  return `Usage: kafka-proxy [options]\n\nEvery option can also be set by its environment variable; flags win.\n\n${lines.join('\n')}\n  --help                               this text\n`;
+  return `Usage: kafka-proxy [options]\n\nEvery option can also be set by its environment variable; flags win.\n\n${lines.join('\n')}\n  --version                            print the version and exit\n  --help                               this text\n`;
 }
 
 const BOOLEAN_TRUE = new Set(['1', 'true', 'yes', 'on']);
@@ -416,6 +433,11 @@ function collect(env: Readonly<Record<string, string | undefined>>, argv: readon
     else if (value === true) raw.set(o.env, 'true');
   }
   return raw;
+}
+
+/** True when `argv` asks for the version. */
+export function wantsVersion(argv: readonly string[]): boolean {
+  return argv.includes('--version');
 }
 
 /** True when `argv` asks for the usage text. */
@@ -569,12 +591,28 @@ export function loadConfig(
     DEFAULTS.logLevel,
   );
 
+  // A development server prints its token: it listens on loopback only unless told otherwise.
+  const host = r.string('KAFKA_PROXY_HOST') ?? (dev ? '127.0.0.1' : undefined);
+  const port = r.integer('KAFKA_PROXY_PORT', DEFAULTS.port, 0, 65535);
+  let management: Config['management'];
+  if (r.string('KAFKA_PROXY_METRICS_PORT') !== undefined) {
+    const metricsPort = r.integer('KAFKA_PROXY_METRICS_PORT', 0, 0, 65535);
+    if (metricsPort !== 0 && metricsPort === port) {
+      r.fail(
+        'KAFKA_PROXY_METRICS_PORT',
+        `another port than KAFKA_PROXY_PORT (${port}): the metrics port answers without a token`,
+        String(metricsPort),
+      );
+    }
+    management = { host: r.string('KAFKA_PROXY_METRICS_HOST') ?? host, port: metricsPort };
+  }
+
   const config: Config = {
     tokens,
     generatedToken,
     http: {
-      host: r.string('KAFKA_PROXY_HOST'),
-      port: r.integer('KAFKA_PROXY_PORT', DEFAULTS.port, 0),
+      host,
+      port,
       tlsCert: tlsCertPath === undefined ? undefined : r.file('KAFKA_PROXY_TLS_CERT'),
       tlsKey: tlsKeyPath === undefined ? undefined : r.file('KAFKA_PROXY_TLS_KEY'),
       requestTimeoutMs: r.seconds(
@@ -583,6 +621,7 @@ export function loadConfig(
         false,
       ),
     },
+    management,
     kafka: {
       brokers,
       clientId: r.string('KAFKA_PROXY_KAFKA_CLIENT_ID') ?? DEFAULTS.clientId,
@@ -616,8 +655,6 @@ export function loadConfig(
     dev,
     warnings,
   };
-  if (config.http.port > 65535)
-    r.fail('KAFKA_PROXY_PORT', 'a port number 0-65535', String(config.http.port));
   return deepFreeze(config);
 }
 

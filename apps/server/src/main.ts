@@ -2,19 +2,26 @@
 // The kafka-proxy entry point: wiring only. The `#!` line caps V8's young generation (Node 24
 // grows it to 3 x 64 MiB under a high allocation rate): 16 MiB semi-spaces cost no measurable CPU
 // here and keep the peak RSS about 150 MB lower (apps/server/bench/README.md). Launchers that
-// run `node dist/main.js` read these options from this line (@kproxy/testkit entryNodeOptions). Exit codes: 0 clean shutdown, 1 failure or a shutdown
-// that ran out of time, 2 invalid configuration, 130 forced by a second signal.
+// run `node dist/main.js` read these options from this line (@kproxy/testkit entryNodeOptions).
+// Exit codes: 0 clean shutdown, 1 failure or a shutdown that ran out of time, 2 invalid
+// configuration, 3 cannot listen (port in use, privileged port, foreign address), 130 forced by a
+// second signal.
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, usage, wantsHelp } from './config.js';
+import { ConfigError, loadConfig, usage, wantsHelp, wantsVersion } from './config.js';
 import { createKafkaProducer, kafkaClientOptions } from './kafka-producer.js';
 import { KafkaTopicStore } from './kafka-topic-store.js';
 import { createLogger } from './logger.js';
-import { startServer } from './server.js';
+import { ListenError, startServer } from './server.js';
 import { FileTopicStore } from './topic-store.js';
+import { serverVersion } from './version.js';
 
 const argv = process.argv.slice(2);
 if (wantsHelp(argv)) {
   process.stdout.write(usage());
+  process.exit(0);
+}
+if (wantsVersion(argv)) {
+  process.stdout.write(`kafka-proxy ${serverVersion()}\n`);
   process.exit(0);
 }
 let config;
@@ -90,6 +97,11 @@ try {
   if (error instanceof ConfigError) {
     process.stderr.write(`kafka-proxy: ${error.message}\n`);
     process.exit(2);
+  }
+  if (error instanceof ListenError) {
+    // One line that says what to change; a stack trace would bury it.
+    logger.fatal({ code: error.code }, error.message);
+    process.exit(3);
   }
   logger.fatal({ err: error }, 'could not start');
   process.exit(1);

@@ -19,6 +19,27 @@ export interface Metrics {
 }
 
 /**
+ * prom-client's default gauges whose names end in `_total`, which Prometheus keeps for counters
+ * (`promtool check metrics` refuses them). Each is the sum over `type` of a gauge that stays:
+ * `nodejs_active_handles`, `nodejs_active_requests`, `nodejs_active_resources`.
+ */
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/** What {@link createMetrics} reports besides its own counters. */
+export interface MetricsOptions {
+  /** prom-client's process and Node.js metrics (default true). */
+  defaultMetrics?: boolean;
+  /** The server's version, for `kafka_proxy_build_info`. */
+  version?: string;
+  /** Log lines dropped so far (`droppedLogLines(logger)`), read at each scrape. */
+  droppedLogLines?: () => number;
+}
+
+/**
  * Creates the metrics in a fresh registry, with prom-client's default process metrics (so
  * `process_resident_memory_bytes` shows the server's own memory). Tests create one per app.
  *
@@ -26,10 +47,32 @@ export interface Metrics {
  * const metrics = createMetrics();
  * const text = await metrics.registry.metrics();
  */
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
+  }
   const registers = [registry];
+  new Gauge({
+    name: 'kafka_proxy_build_info',
+    help: 'Always 1: the server version and the Node.js version it runs on, as labels',
+    labelNames: ['version', 'node'] as const,
+    registers,
+  }).set({ version: options.version ?? 'unknown', node: process.versions.node }, 1);
+  const dropped = options.droppedLogLines;
+  let droppedReported = 0;
+  new Counter({
+    name: 'kafka_proxy_log_lines_dropped_total',
+    help: 'Log lines dropped because stdout was not read in time or had failed',
+    registers,
+    collect() {
+      // The logger counts; the counter catches up at each scrape.
+      const now = dropped?.() ?? 0;
+      if (now > droppedReported) this.inc(now - droppedReported);
+      droppedReported = Math.max(droppedReported, now);
+    },
+  });
   return {
     registry,
     requests: new Counter({

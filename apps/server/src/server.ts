@@ -16,6 +16,8 @@ export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
   readonly port: number;
+  /** Base URL of the management listener (`KAFKA_PROXY_METRICS_PORT`), when there is one. */
+  readonly managementUrl: string | undefined;
   /**
    * SPEC §4's graceful shutdown: readiness 503, stop accepting connections, let in-flight requests
    * finish, flush the buffer, disconnect the producer. Resolves when all of that is done.
@@ -23,6 +25,48 @@ export interface RunningServer {
   shutdown(): Promise<void>;
   /** Drops every connection now (the second signal, or a shutdown that ran out of time). */
   forceClose(): void;
+}
+
+/**
+ * The server could not listen where it was told to (the port is taken, needs privileges, or the
+ * address is not this machine's). `main` logs the message, which names the setting to change,
+ * and exits with code 3.
+ */
+export class ListenError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+/** The listen failures an operator fixes by a setting, with the setting named; else `error`. */
+function listenFailure(
+  error: NodeJS.ErrnoException,
+  where: { host: string | undefined; port: number; hostVar: string; portVar: string },
+): Error {
+  const address = `${where.host ?? 'all interfaces'} port ${String(where.port)}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new ListenError(
+        error.code,
+        `cannot listen on ${address}: the port is already in use; set ${where.portVar} to a free port`,
+      );
+    case 'EACCES':
+      return new ListenError(
+        error.code,
+        `cannot listen on ${address}: permission denied (ports below 1024 need privileges); set ${where.portVar} to a port above 1023`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new ListenError(
+        error.code,
+        `cannot listen on ${address}: not an address of this machine; set ${where.hostVar} to one of its addresses, or 0.0.0.0 for all`,
+      );
+    default:
+      return error;
+  }
 }
 
 /** What {@link startServer} serves and shuts down. */
@@ -181,6 +225,37 @@ const IDLE_CONNECTION_GRACE_MS = 1_000;
 /** How often, after the grace period, connections that turned idle are closed. */
 const IDLE_SWEEP_MS = 100;
 
+/** `http://host:port` for a listening server, brackets around an IPv6 host. */
+function baseUrl(scheme: string, host: string | undefined, server: Server): string {
+  const shown = host ?? '127.0.0.1';
+  const { port } = server.address() as AddressInfo;
+  return `${scheme}://${shown.includes(':') ? `[${shown}]` : shown}:${String(port)}`;
+}
+
+/** Starts the management listener: plain HTTP, only what {@link ProxyApp.management} serves. */
+async function listenManagement(
+  proxy: ProxyApp,
+  where: NonNullable<Config['management']>,
+): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const s = serve({
+      fetch: proxy.management.fetch,
+      port: where.port,
+      ...(where.host === undefined ? {} : { hostname: where.host }),
+    }) as Server;
+    s.once('listening', () => resolve(s));
+    s.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        listenFailure(error, {
+          ...where,
+          hostVar: 'KAFKA_PROXY_METRICS_HOST (--metrics-host)',
+          portVar: 'KAFKA_PROXY_METRICS_PORT (--metrics-port)',
+        }),
+      ),
+    );
+  });
+}
+
 /**
  * Listens on the configured address, over HTTPS when a certificate and key are configured.
  *
@@ -215,21 +290,43 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
         : { serverOptions: timeouts }),
     }) as Server;
     s.once('listening', () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        listenFailure(error, {
+          host,
+          port,
+          hostVar: 'KAFKA_PROXY_HOST (--host)',
+          portVar: 'KAFKA_PROXY_PORT (--port)',
+        }),
+      ),
+    );
   });
   server.on('clientError', answerClientError);
   // Longer than the idle timeouts of common load balancers and ingresses (60 s), so they never
   // send a request on a connection the server is closing at that very moment.
   server.keepAliveTimeout = 65_000;
   const address = server.address() as AddressInfo;
-  const shownHost = host ?? '127.0.0.1';
-  const url = `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+  const url = baseUrl(tls ? 'https' : 'http', host, server);
   logger.info({ url, tls }, 'listening');
+  let management: Server | undefined;
+  let managementUrl: string | undefined;
+  if (config.management !== undefined) {
+    try {
+      management = await listenManagement(proxy, config.management);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+    managementUrl = baseUrl('http', config.management.host, management);
+    // Not "listening": launchers take the URL of the line saying that as the main port's.
+    logger.info({ url: managementUrl }, 'metrics port open');
+  }
 
   let shuttingDown: Promise<void> | undefined;
   return {
     url,
     port: address.port,
+    managementUrl,
     shutdown() {
       shuttingDown ??= (async () => {
         logger.info('shutting down: refusing new connections, finishing requests');
@@ -255,6 +352,12 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
         await proxy.drain();
         await producer.disconnect();
         await topicStore.close();
+        // Last: scrapes and probes see the drain (readiness 503, the buffer emptying) to its end.
+        if (management !== undefined) {
+          const closing = new Promise<void>((resolve) => management?.close(() => resolve()));
+          management.closeAllConnections();
+          await closing;
+        }
         // Lines a stalled or closed stdout lost: the operator learns of the gap, if stdout reads.
         logger.info({ droppedLogLines: droppedLogLines(logger) }, 'shutdown complete');
       })();
@@ -262,6 +365,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     },
     forceClose() {
       server.closeAllConnections();
+      management?.closeAllConnections();
     },
   };
 }

@@ -9,11 +9,13 @@ import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeFrames } from '@kproxy/framing';
-import { createTopic, kafkaBrokers, uniqueTopic } from '@kproxy/testkit';
-import { entryNodeOptions } from '@kproxy/testkit/proxy-process';
+import { randomBytes } from 'node:crypto';
+import { createTopic, kafkaBrokers, readValues, uniqueTopic } from '@kproxy/testkit';
+import { entryNodeOptions, spawnServer } from '@kproxy/testkit/proxy-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../src/config.js';
+import { registerReadCodecs } from './codecs.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const run = promisify(execFile);
@@ -173,6 +175,7 @@ describe('docker/compose.yaml', () => {
   it('publishes port 8080 and keeps the topic cache in a named volume', () => {
     expect(arr(proxy.ports).map(String)).toEqual([
       `\${KAFKA_PROXY_PUBLISH:-127.0.0.1:8080}:${image.env.KAFKA_PROXY_PORT}`,
+      `\${KAFKA_PROXY_METRICS_PUBLISH:-127.0.0.1:9464}:${String(env.KAFKA_PROXY_METRICS_PORT)}`,
     ]);
     const cacheDir = posix.dirname(image.env.KAFKA_FLUSHER_TOPIC_CACHE ?? '');
     expect(arr(proxy.volumes)).toContain(`topic-cache:${cacheDir}`);
@@ -284,6 +287,46 @@ describe('deploy/kubernetes', () => {
     const maxUnavailable = Number(at(pdb, 'spec', 'maxUnavailable'));
     expect(maxUnavailable).toBeGreaterThanOrEqual(1);
     expect(maxUnavailable).toBeLessThan(replicas);
+  });
+
+  it('serves metrics without a token on a named port the pods are annotated to be scraped on', () => {
+    const metricsPort = arr(container.ports)
+      .map(obj)
+      .find((p) => p.name === 'metrics');
+    const env = arr(container.env).map(obj);
+    expect(Number(env.find((e) => e.name === 'KAFKA_PROXY_METRICS_PORT')?.value)).toBe(
+      metricsPort?.containerPort,
+    );
+    const annotations = obj(at(deployment, 'spec', 'template', 'metadata', 'annotations'));
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    expect(Number(annotations['prometheus.io/port'])).toBe(metricsPort?.containerPort);
+    expect(annotations['prometheus.io/path']).toBe('/metrics');
+    // The Service has the port a ServiceMonitor scrapes; the Ingress never routes to it.
+    const service = kind('Service');
+    const servicePorts = arr(at(service, 'spec', 'ports')).map(obj);
+    expect(servicePorts.find((p) => p.name === 'metrics')?.targetPort).toBe('metrics');
+    const ingress = kind('Ingress');
+    expect(
+      at(ingress, 'spec', 'rules', 0, 'http', 'paths', 0, 'backend', 'service', 'port', 'name'),
+    ).toBe('http');
+  });
+
+  it('offers a ServiceMonitor, outside the default kustomization, on the Service metrics port', () => {
+    const [monitor] = yamlDocs(`${dir}/prometheus-operator/servicemonitor.yaml`);
+    expect(monitor?.kind).toBe('ServiceMonitor');
+    const service = kind('Service');
+    const selector = obj(at(monitor, 'spec', 'selector', 'matchLabels'));
+    const serviceLabels = obj(at(service, 'metadata', 'labels'));
+    expect(Object.entries(selector).every(([k, v]) => serviceLabels[k] === v)).toBe(true);
+    const endpoint = obj(arr(at(monitor, 'spec', 'endpoints'))[0]);
+    expect(endpoint.path).toBe('/metrics');
+    const servicePorts = arr(at(service, 'spec', 'ports')).map(obj);
+    expect(servicePorts.map((p) => p.name)).toContain(endpoint.port);
+    expect(at(monitor, 'metadata', 'namespace')).toBe(
+      at(parse(read(`${dir}/kustomization.yaml`)), 'namespace'),
+    );
+    const resources = arr(at(parse(read(`${dir}/kustomization.yaml`)), 'resources')).map(String);
+    expect(resources.some((r) => r.includes('servicemonitor'))).toBe(false);
   });
 
   it('routes the Service and a TLS Ingress to the pods, allowing the largest body', () => {
@@ -460,6 +503,88 @@ describe('the settings in the packaging files', () => {
     expect(config.tokens).toHaveLength(1);
     expect(config.kafka.brokers).toEqual(['kafka:9092']);
   });
+
+  // Kafka's default `message.max.bytes` (broker) and `max.message.bytes` (topic): the largest
+  // record batch, batch and record overhead included, a broker accepts unless told otherwise.
+  const KAFKA_DEFAULT_MAX_BATCH_BYTES = 1_048_588;
+
+  /** The environment each packaging file runs the server with (ports and paths aside). */
+  function packagedEnvs(): Record<string, Record<string, string>> {
+    const image = imageSpec().env;
+    const docs = readdirSync(join(root, 'deploy/kubernetes'))
+      .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+      .flatMap((f) => yamlDocs(`deploy/kubernetes/${f}`));
+    const configMap = obj(docs.find((d) => d.kind === 'ConfigMap')?.data);
+    const compose = obj(
+      at(parse(read('docker/compose.yaml')), 'services', 'kafka-proxy', 'environment'),
+    );
+    // Compose's `${VAR:-default}`: the default, as docker/.env.example leaves these unset.
+    const composeEnv = Object.fromEntries(
+      Object.entries(compose).map(([k, v]) => [
+        k,
+        String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1'),
+      ]),
+    );
+    const asStrings = (o: Obj): Record<string, string> =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
+    return {
+      Dockerfile: { ...image },
+      'deploy/kubernetes/configmap.yaml': { ...image, ...asStrings(configMap) },
+      'docker/compose.yaml': { ...image, ...composeEnv },
+    };
+  }
+
+  it('allow a largest message that Kafka with its default limits accepts: 200, read back whole', async () => {
+    // The ConfigMap compresses with snappy, which the tests' consumer reads only with this.
+    registerReadCodecs();
+    for (const [file, packaged] of Object.entries(packagedEnvs())) {
+      const env: Record<string, string> = {
+        ...packaged,
+        // What this machine provides instead of the cluster, the volume and the Secret.
+        KAFKA_PROXY_KAFKA_SERVER: kafkaBrokers().join(','),
+        KAFKA_PROXY_HOST: '127.0.0.1',
+        KAFKA_PROXY_PORT: '0',
+        KAFKA_FLUSHER_TOPIC_CACHE: join(dir, `${file.replace(/\W/g, '-')}-topic`),
+        KAFKA_PROXY_TOKEN: 'max-message-token',
+        KAFKA_PROXY_TOPIC_STORE: 'file',
+      };
+      delete env.KAFKA_PROXY_TOKENS_FILE;
+      const max = loadConfig(env).limits.maxMessageBytes;
+      expect(max, file).toBeLessThan(KAFKA_DEFAULT_MAX_BATCH_BYTES);
+      // The test broker allows more: the topic holds Kafka's default limit.
+      const topic = await createTopic(uniqueTopic('max-message'), {
+        config: { 'max.message.bytes': String(KAFKA_DEFAULT_MAX_BATCH_BYTES) },
+      });
+      env.KAFKA_PROXY_TOPIC = topic;
+      const server = await spawnServer(env);
+      try {
+        await expect
+          .poll(() => fetch(`${server.url}/readyz`).then((r) => r.status), { timeout: 30_000 })
+          .toBe(200);
+        // Random bytes: compression (snappy in the ConfigMap) cannot make them smaller.
+        const message = randomBytes(max);
+        const push = (bytes: Uint8Array): Promise<Response> =>
+          fetch(`${server.url}/`, {
+            method: 'POST',
+            headers: {
+              'x-kafka-proxy-token': 'max-message-token',
+              'content-type': 'application/octet-stream',
+            },
+            body: encodeFrames([bytes]),
+          });
+        const res = await push(message);
+        expect(`${file}: ${res.status} ${await res.text()}`).toBe(
+          `${file}: 200 1 messages received`,
+        );
+        const tooLarge = await push(randomBytes(max + 1));
+        expect(`${file}: ${tooLarge.status}`).toBe(`${file}: 413`);
+        const [value] = await readValues(topic, 1);
+        expect(value?.equals(message), file).toBe(true);
+      } finally {
+        await server.stop();
+      }
+    }
+  }, 120_000);
 });
 
 function freePort(): Promise<number> {
