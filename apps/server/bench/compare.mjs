@@ -228,43 +228,62 @@ async function wrk(url, bodyFile, duration) {
   return JSON.parse(line);
 }
 
-async function proxyPhase(size, messages, dir) {
-  const topic = await createTopic(admin, 'bench-proxy', partitions);
+/** One request's framed body of `messages` random messages, written to a file for wrk. */
+async function framedBody(size, messages, file) {
   const pool = Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
   const body = encodeFrames(Array.from({ length: messages }, (_, i) => pool[i % pool.length]));
+  await writeFile(file, body);
+  return body;
+}
+
+/** The operator's own KAFKA_PROXY_* / KAFKA_FLUSHER_* settings, for every server started. */
+const serverSettings = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => /^KAFKA_(PROXY|FLUSHER)_/.test(k)),
+);
+
+/**
+ * wrk for the warm-up, then for the measured seconds with the server's CPU counted around it:
+ * the timed run's figures and the acknowledged messages of both.
+ */
+async function underWrk(url, pid, bodyFile, messages) {
+  const warm = await wrk(url, bodyFile, warmup);
+  const cpu0 = cpuMs(pid);
+  const timed = await wrk(url, bodyFile, seconds);
+  const cpu1 = cpuMs(pid);
+  if (timed.refused > 0 || timed.socketErrors > 0) {
+    console.error(`  ${timed.refused} refused, ${timed.socketErrors} socket errors`);
+  }
+  const timedMessages = timed.acked * messages;
+  return {
+    rate: timedMessages / timed.seconds,
+    p50: timed.p50Ms,
+    p99: timed.p99Ms,
+    cpuPer1000: ((cpu1 - cpu0) / timedMessages) * 1000,
+    acked: (warm.acked + timed.acked) * messages,
+  };
+}
+
+async function proxyPhase(size, messages, dir) {
+  const topic = await createTopic(admin, 'bench-proxy', partitions);
   const bodyFile = join(dir, `body-${size}.bin`);
-  await writeFile(bodyFile, body);
+  const body = await framedBody(size, messages, bodyFile);
   const { url, child } = await startServer(
     {
       KAFKA_PROXY_KAFKA_SERVER: brokers,
       KAFKA_PROXY_TOPIC: topic,
       KAFKA_PROXY_ACK_MODE: 'durable',
       KAFKA_FLUSHER_TOPIC_CACHE: join(dir, `topic-${size}`),
-      ...Object.fromEntries(
-        Object.entries(process.env).filter(([k]) => /^KAFKA_(PROXY|FLUSHER)_/.test(k)),
-      ),
+      ...serverSettings,
     },
     'proxy',
   );
   const rss = peakRss(child.pid);
-  let acked = 0;
   try {
-    const warm = await wrk(url, bodyFile, warmup);
-    acked += warm.acked * messages;
-    const cpu0 = cpuMs(child.pid);
-    const timed = await wrk(url, bodyFile, seconds);
-    const cpu1 = cpuMs(child.pid);
-    acked += timed.acked * messages;
-    if (timed.refused > 0 || timed.socketErrors > 0) {
-      console.error(`  proxy: ${timed.refused} refused, ${timed.socketErrors} socket errors`);
-    }
-    const timedMessages = timed.acked * messages;
-    const rate = timedMessages / timed.seconds;
-
+    const closed = await underWrk(url, child.pid, bodyFile, messages);
     // Half the peak, open loop: the latency an application sees when the proxy is not saturated.
     const keepAlive = keepAlivePool(url, 64);
     const half = await openLoop({
-      rate: rate / messages / 2,
+      rate: closed.rate / messages / 2,
       seconds,
       send: async () => {
         const res = await post(keepAlive, body);
@@ -273,15 +292,10 @@ async function proxyPhase(size, messages, dir) {
       },
     });
     await keepAlive.close();
-    acked += half.acked * messages;
     return {
+      ...closed,
       topic,
-      rate,
-      p50: timed.p50Ms,
-      p99: timed.p99Ms,
-      cpuPer1000: ((cpu1 - cpu0) / timedMessages) * 1000,
-      acked,
-      rssMb: undefined,
+      acked: closed.acked + half.acked * messages,
       half: {
         rate: (half.acked * messages) / seconds,
         p50: quantile(half.latencies, 0.5),
@@ -298,29 +312,17 @@ const rssPeak = new Map();
 
 /** The proxy's HTTP side alone (bench/http-only.mjs): CPU per message before any Kafka work. */
 async function httpPhase(size, messages, dir) {
-  const pool = Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
-  const body = encodeFrames(Array.from({ length: messages }, (_, i) => pool[i % pool.length]));
   const bodyFile = join(dir, `body-http-${size}.bin`);
-  await writeFile(bodyFile, body);
+  await framedBody(size, messages, bodyFile);
   const { url, child } = await startServer(
-    { KAFKA_PROXY_TOPIC: 'bench-http-only', KAFKA_PROXY_ACK_MODE: 'durable' },
+    { KAFKA_PROXY_TOPIC: 'bench-http-only', KAFKA_PROXY_ACK_MODE: 'durable', ...serverSettings },
     'http-only',
     here('./http-only.mjs'),
   );
   try {
-    await wrk(url, bodyFile, warmup);
-    const cpu0 = cpuMs(child.pid);
-    const timed = await wrk(url, bodyFile, seconds);
-    const cpu1 = cpuMs(child.pid);
-    const timedMessages = timed.acked * messages;
-    return {
-      rate: timedMessages / timed.seconds,
-      p50: timed.p50Ms,
-      p99: timed.p99Ms,
-      cpuPer1000: ((cpu1 - cpu0) / timedMessages) * 1000,
-      // Not a Kafka figure: its rate is not held against Kafka's.
-      noRatio: true,
-    };
+    const { acked: _acked, ...figures } = await underWrk(url, child.pid, bodyFile, messages);
+    // Not a Kafka figure: its rate is not held against Kafka's.
+    return { ...figures, noRatio: true };
   } finally {
     await stopServer(child);
   }
