@@ -55,11 +55,41 @@ describe('readFramedBody', () => {
     const budget = new BufferBudget(1 << 20);
     const reservation = budget.reserve();
     await readFramedBody(streamOf([new Uint8Array(4 * 100)]), new Headers(), limits, reservation);
-    expect(reservation.bytes).toBe(100 * MESSAGE_OVERHEAD_BYTES);
-    const small = new BufferBudget(99 * MESSAGE_OVERHEAD_BYTES);
+    expect(reservation.bytes).toBe(4 * 100 + 100 * MESSAGE_OVERHEAD_BYTES);
+    const small = new BufferBudget(4 * 100 + 99 * MESSAGE_OVERHEAD_BYTES);
     await expect(
       readFramedBody(streamOf([new Uint8Array(4 * 100)]), new Headers(), limits, small.reserve()),
     ).rejects.toMatchObject({ code: 'buffer_full', status: 503 });
+  });
+
+  it('charges a frame still arriving, before it is complete', async () => {
+    // Half of a 1 MB frame: already more than the bound allows, so the upload is refused at once.
+    const frame = encodeFrames([new Uint8Array(1_000_000)]);
+    let pulled = 0;
+    const source = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 1;
+        controller.enqueue(frame.subarray((pulled - 1) * 500_000, pulled * 500_000));
+      },
+    });
+    const large = { maxBodyBytes: 4 << 20, maxMessageBytes: 1 << 20, maxMessages: 1000 };
+    await expect(
+      readFramedBody(source, new Headers(), large, new BufferBudget(400_000).reserve()),
+    ).rejects.toMatchObject({ code: 'buffer_full', status: 503 });
+    expect(pulled).toBeLessThanOrEqual(2);
+  });
+
+  it('charges a frame reassembled from pieces of several chunks for its copy', async () => {
+    const frame = encodeFrames([new Uint8Array(1000).fill(1)]);
+    const reservation = new BufferBudget(1 << 20).reserve();
+    const { messages } = await readFramedBody(
+      streamOf([frame.subarray(0, 600), frame.subarray(600)]),
+      new Headers(),
+      limits,
+      reservation,
+    );
+    expect(messages).toEqual([new Uint8Array(1000).fill(1)]);
+    expect(reservation.bytes).toBe(frame.byteLength + 1000 + MESSAGE_OVERHEAD_BYTES);
   });
 
   it('stops reading a compressed body at the decoded limit', async () => {

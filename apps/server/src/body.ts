@@ -137,8 +137,10 @@ async function* decoded(
 
 /**
  * Reads a produce request's body as it streams in, decoding frames on the way: the limits are
- * checked against decoded bytes before they accumulate, message bytes are reserved against the
- * buffer bound chunk by chunk, and the whole body must be valid before anything is returned.
+ * checked against decoded bytes before they accumulate, the bytes held are reserved against the
+ * buffer bound chunk by chunk (including a frame still arriving, so slow uploads of large frames
+ * cannot hold memory the bound never sees), and the whole body must be valid before anything is
+ * returned.
  *
  * @throws ProxyError `empty_body`, `truncated_frame` (400), `body_too_large`,
  *   `message_too_large`, `too_many_messages` (413), `buffer_full` (503).
@@ -173,9 +175,16 @@ export async function readFramedBody(
           `the body holds more than ${limits.maxMessages} messages (KAFKA_PROXY_MAX_BODY_MESSAGES)`,
         );
       }
+      // Charged is what the request holds: every chunk from its arrival (messages are views into
+      // it, and a frame still arriving is too), each frame reassembled from pieces of several
+      // chunks (a copy), and each message's own overhead.
       let size = 0;
-      for (const message of completed) size += message.byteLength;
-      reservation.grow(size + completed.length * MESSAGE_OVERHEAD_BYTES);
+      let copied = 0;
+      for (const message of completed) {
+        size += message.byteLength;
+        if (message.buffer !== chunk.buffer) copied += message.byteLength;
+      }
+      reservation.grow(chunk.byteLength + copied + completed.length * MESSAGE_OVERHEAD_BYTES);
       bytes += size;
       for (const message of completed) messages.push(message);
     }
