@@ -5,4 +5,4 @@ export { loadConfig, type Config } from './config.js';
 export { createLogger } from './logger.js';
 export { createMetrics } from './metrics.js';
 export type { Producer, ProduceBatch, ProduceOutcome } from './producer.js';
-export { FileTopicStore } from './topic-store.js';
+export type { TopicStore } from './topic-store.js';

@@ -1,6 +1,15 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { encodeFrames, FRAME_HEADER_BYTES } from '@kproxy/framing';
+import {
+  CONTENT_TYPES,
+  HEADERS,
+  producePath,
+  ROUTES,
+  setTopicPath,
+  type ProduceReply,
+  type TopicReply,
+} from '@kproxy/protocol';
 import { Batch, type PendingMessage, type SendResult } from './batch.js';
 import { KafkaProxyError } from './errors.js';
 import { checkTopic, toBytes, type Message } from './message.js';
@@ -41,11 +50,8 @@ export interface HealthStatus {
   reason?: string;
 }
 
-interface ProduceAnswer {
-  topic?: unknown;
-  partition?: unknown;
-  baseOffset?: unknown;
-}
+/** A produce answer as received: a {@link ProduceReply}, unless something else answered. */
+type ProduceAnswer = { [K in keyof ProduceReply]?: unknown };
 
 /**
  * Sends messages to kafka-proxy. `send()` queues a message into a client-side batch per topic;
@@ -234,14 +240,14 @@ export class KafkaProxyClient {
     if (open) this.#cut(open);
     const defaultTopicBatches = [...this.#unsettled].filter((b) => b.topic === undefined);
     await Promise.all(defaultTopicBatches.map((b) => b.done));
-    await this.#call('POST', `/topic/${encodeURIComponent(topic)}`, options.signal);
+    await this.#call('POST', setTopicPath(topic), options.signal);
   }
 
   /** The server's current default topic (`GET /topic`). */
   async getTopic(options: { signal?: AbortSignal } = {}): Promise<string> {
     this.#assertOpen();
-    const res = await this.#call('GET', '/topic', options.signal);
-    const body = parseJson(res.text) as { topic?: unknown } | undefined;
+    const res = await this.#call('GET', ROUTES.topic.path, options.signal);
+    const body = parseJson(res.text) as { [K in keyof TopicReply]?: unknown } | undefined;
     if (typeof body?.topic !== 'string') {
       throw new KafkaProxyError(
         'invalid_response',
@@ -271,8 +277,8 @@ export class KafkaProxyClient {
         throw err;
       }
     };
-    const live = await probe('/healthz');
-    const ready = await probe('/readyz');
+    const live = await probe(ROUTES.health.path);
+    const ready = await probe(ROUTES.readiness.path);
     const status: HealthStatus = { live: live.ok, ready: ready.ok };
     const reason = ready.reason ?? live.reason;
     if (reason !== undefined) status.reason = reason;
@@ -482,12 +488,12 @@ export class KafkaProxyClient {
       if (batch.signal) signals.push(batch.signal);
       const body = this.#options.compression === 'gzip' ? await gzip(framed) : framed;
       const headers: Record<string, string> = {
-        'content-type': 'application/octet-stream',
-        accept: 'application/json, text/plain;q=0.5',
+        'content-type': CONTENT_TYPES.frames,
+        accept: `${CONTENT_TYPES.json}, ${CONTENT_TYPES.text};q=0.5`,
       };
       if (this.#options.compression === 'gzip') headers['content-encoding'] = 'gzip';
-      if (this.#options.ack === 'buffered') headers['x-kafka-proxy-ack'] = 'buffered';
-      const path = topic === undefined ? '/' : `/topics/${encodeURIComponent(topic)}`;
+      if (this.#options.ack === 'buffered') headers[HEADERS.ack] = 'buffered';
+      const path = topic === undefined ? ROUTES.produce.path : producePath(topic);
       let attempts = 0;
       const res = await withRetry(
         (n) => {
@@ -549,7 +555,7 @@ export class KafkaProxyClient {
         this.#transport.send({
           method,
           path,
-          headers: { accept: 'application/json' },
+          headers: { accept: CONTENT_TYPES.json },
           signal: combined,
         }),
       {

@@ -1,5 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { isRetriableStatus, KafkaProxyError } from './errors.js';
+import { HEADERS } from '@kproxy/protocol';
+import { isRetriableAnswer, KafkaProxyError } from './errors.js';
 import { abortedError, parseRetryAfter } from './retry.js';
 import { certificateError, type TlsConnectOptions } from './tls.js';
 
@@ -60,7 +61,7 @@ export class Transport {
       res = await request(url, {
         method: req.method,
         dispatcher: this.#dispatcher,
-        headers: { 'x-kafka-proxy-token': this.#token, ...req.headers },
+        headers: { [HEADERS.token]: this.#token, ...req.headers },
         body: req.body ?? null,
         signal,
       });
@@ -86,7 +87,7 @@ export class Transport {
       text,
     };
     if (res.statusCode >= 200 && res.statusCode < 300) return out;
-    throw httpError(out, url, parseRetryAfter(header('retry-after')));
+    throw httpError(out, url, parseRetryAfter(header(HEADERS.retryAfter)));
   }
 
   async close(): Promise<void> {
@@ -111,16 +112,12 @@ function networkError(url: URL, err: unknown): KafkaProxyError {
 }
 
 function httpError(res: HttpResponse, url: URL, retryAfterMs: number | undefined): KafkaProxyError {
-  let code = 'http_error';
-  let fromProxy = false;
+  let code: string | undefined;
   let message = `${url.origin} answered HTTP ${res.status}`;
   if (res.contentType.includes('json')) {
     try {
       const body = JSON.parse(res.text) as { error?: unknown; message?: unknown };
-      if (typeof body.error === 'string') {
-        code = body.error;
-        fromProxy = true;
-      }
+      if (typeof body.error === 'string') code = body.error;
       if (typeof body.message === 'string') message = body.message;
     } catch {
       // a proxy in front of the server may answer JSON-ish garbage; keep the generic message
@@ -128,9 +125,9 @@ function httpError(res: HttpResponse, url: URL, retryAfterMs: number | undefined
   } else if (res.text.trim() !== '') {
     message = `${message}: ${res.text.trim().slice(0, 200)}`;
   }
-  return new KafkaProxyError(code, message, {
+  return new KafkaProxyError(code ?? 'http_error', message, {
     status: res.status,
-    retriable: isRetriableStatus(res.status, fromProxy),
+    retriable: isRetriableAnswer(res.status, code),
     retryAfterMs,
   });
 }
