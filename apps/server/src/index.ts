@@ -1,7 +1,7 @@
 // What another workspace may build a server from: the app and the parts it is built with, so a
-// test double (a scripted producer) can stand in for Kafka behind the real routes.
-export { createApp, type AppDependencies, type ProxyApp } from './app.js';
-export { loadConfig, type Config } from './config.js';
+// test double (a scripted producer, an in-memory topic store) stands in behind the real routes.
+export { createApp } from './app.js';
+export { loadConfig } from './config.js';
 export { createLogger } from './logger.js';
 export { createMetrics } from './metrics.js';
 export type { Producer, ProduceBatch, ProduceOutcome } from './producer.js';

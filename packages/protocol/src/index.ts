@@ -1,7 +1,7 @@
 export { ERROR_CODES, ERROR_CODE_NAMES, isErrorCode, type ErrorCode } from './errors.js';
 export { HEADERS, ACK_MODES, type AckMode } from './headers.js';
 export { CONTENT_TYPES } from './content-types.js';
-export { ROUTES, producePath, setTopicPath, type RouteName } from './routes.js';
+export { ROUTES, producePath, setTopicPath } from './routes.js';
 export {
   isValidTopicName,
   MAX_TOPIC_NAME_LENGTH,

@@ -24,9 +24,6 @@ export const ROUTES = {
   openapi: { path: '/openapi.json', methods: ['GET'] },
 } as const satisfies Record<string, { path: string; methods: readonly string[] }>;
 
-/** The name of a route in {@link ROUTES}. */
-export type RouteName = keyof typeof ROUTES;
-
 /** The path that produces to `topic` (`/topics/{topic}`, the name percent-encoded). */
 export const producePath = (topic: string): string => `/topics/${encodeURIComponent(topic)}`;
 
