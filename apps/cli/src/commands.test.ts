@@ -1,6 +1,6 @@
 import { encodeFrames } from '@kproxy/framing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
+import { startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
 import { runCli } from '../test/run-cli.js';
 
 let fake: FakeProxy;
@@ -88,7 +88,9 @@ describe('kproxy health', () => {
     const res = await runCli(['health'], { env });
     expect(res.code).toBe(1);
     expect(res.stdout.toString()).toBe('live: yes\nready: no\n');
-    expect(res.stderr).toContain('not ready: 503 not_ready: Kafka is unreachable');
+    expect(res.stderr).toContain(
+      'not ready: 503 kafka_unavailable: Kafka is not reachable; retry later',
+    );
   });
 
   it('exits 1 when the server cannot be reached', async () => {

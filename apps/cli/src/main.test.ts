@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
+import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
 import { MAIN, spawnCli } from '../test/run-cli.js';
 
 const exec = promisify(execFile);

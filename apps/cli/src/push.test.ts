@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrames } from '@kproxy/framing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
+import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
 import { PassThrough } from 'node:stream';
 import { run } from './program.js';
 import { runCli } from '../test/run-cli.js';
@@ -125,16 +125,16 @@ describe('kproxy push', () => {
     const res = await runCli(['push'], { stdin: 'x\n', env: { url: fake.url, token: 'wrong' } });
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(
-      'kproxy: push failed: 401 unauthorized: missing or invalid token - check --token or KPROXY_TOKEN',
+      'kproxy: push failed: 401 unauthorized: invalid token - check --token or KPROXY_TOKEN',
     );
     expect(fake.accepted).toHaveLength(0);
   });
 
   it('fails with exit 1 when the server rejects a batch', async () => {
-    fake.script.push({ status: 400, body: '{"error":"malformed_body","message":"bad frames"}' });
+    fake.script.push({ status: 400, body: '{"error":"truncated_frame","message":"bad frames"}' });
     const res = await runCli(['push'], { stdin: 'x\n', env });
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain('400 malformed_body: bad frames');
+    expect(res.stderr).toContain('400 truncated_frame: bad frames');
     expect(res.stderr).toContain('delivered 0 messages');
   });
 

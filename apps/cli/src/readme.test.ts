@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
+import { startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
 import { runReadmeExamples } from '../test/readme.js';
 
 let fake: FakeProxy;

@@ -5,7 +5,7 @@ import {
   type TestCertificates,
   type TlsFront,
 } from '@kproxy/testkit';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
+import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
 import { runCli } from '../test/run-cli.js';
 
 let certs: TestCertificates;

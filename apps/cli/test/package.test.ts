@@ -12,7 +12,7 @@ import { startProxy, type ProxyProcess } from '@kproxy/testkit/proxy-process';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['packages/framing', 'packages/client', 'apps/cli'];
+const PACKAGES = ['packages/framing', 'packages/protocol', 'packages/client', 'apps/cli'];
 
 let proxy: ProxyProcess;
 let dir: string;
@@ -50,6 +50,7 @@ describe('packed tarballs', () => {
       await readFile(join(app, 'node_modules/@kproxy/client/package.json'), 'utf8'),
     ) as { dependencies: Record<string, string> };
     expect(pkg.dependencies['@kproxy/framing']).toMatch(/^\^?\d+\.\d+\.\d+$/);
+    expect(pkg.dependencies['@kproxy/protocol']).toMatch(/^\^?\d+\.\d+\.\d+$/);
   });
 
   it('are the scoped packages, each with its LICENSE and README', () => {
@@ -57,6 +58,7 @@ describe('packed tarballs', () => {
       'kproxy-cli-0.1.0.tgz',
       'kproxy-client-0.1.0.tgz',
       'kproxy-framing-0.1.0.tgz',
+      'kproxy-protocol-0.1.0.tgz',
     ]);
     for (const files of contents.values()) {
       expect(files).toEqual(
@@ -74,7 +76,7 @@ describe('packed tarballs', () => {
   });
 
   it('say where they come from and under which licence', async () => {
-    for (const name of ['framing', 'client', 'cli']) {
+    for (const name of ['framing', 'protocol', 'client', 'cli']) {
       const pkg = JSON.parse(
         await readFile(join(app, `node_modules/@kproxy/${name}/package.json`), 'utf8'),
       ) as Record<string, unknown>;

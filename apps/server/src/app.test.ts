@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrames } from '@kproxy/framing';
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from './app.js';
+import { ROUTES } from '@kproxy/protocol';
 import { openApiDocument } from './openapi.js';
-import { TOKEN, testApp } from './testing/test-app.js';
+import { TOKEN, testApp } from '../test/support/test-app.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const framed = (...texts: string[]): Uint8Array => encodeFrames(texts.map(enc));
@@ -266,7 +266,9 @@ describe('errors: status, stable code, message, and nothing produced', () => {
       status: 503,
       error: 'kafka_unavailable',
     });
-    expect((await app.request('/readyz')).status).toBe(503);
+    const readiness = await app.request('/readyz');
+    expect(await errorOf(readiness)).toMatchObject({ status: 503, error: 'kafka_unavailable' });
+    expect(readiness.headers.get('retry-after')).toBe('1');
     expect(producer.sends).toHaveLength(0);
   });
 
@@ -369,7 +371,10 @@ describe('operations', () => {
     const { app } = proxy;
     expect((await app.request('/readyz')).status).toBe(200);
     proxy.beginShutdown();
-    expect((await app.request('/readyz')).status).toBe(503);
+    expect(await errorOf(await app.request('/readyz'))).toMatchObject({
+      status: 503,
+      error: 'shutting_down',
+    });
     expect(await errorOf(await post(app, '/', framed('x')))).toMatchObject({
       status: 503,
       error: 'shutting_down',
@@ -425,9 +430,9 @@ describe('operations', () => {
     )
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();
-    const routes = ROUTES.flatMap((r) =>
-      r.methods.map((m) => `${m} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
-    ).sort();
+    const routes = Object.values(ROUTES)
+      .flatMap((r) => r.methods.map((m) => `${m} ${r.path}`))
+      .sort();
     const registered = [
       ...new Set(
         app.routes

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpBindings } from '@hono/node-server';
+import { HEADERS, ROUTES } from '@kproxy/protocol';
 import { Hono, type Context } from 'hono';
 import { getPath } from 'hono/utils/url';
 import type { Logger } from 'pino';
@@ -7,12 +8,13 @@ import { createAuthenticator } from './auth.js';
 import { BufferBudget } from './buffer-budget.js';
 import type { Config } from './config.js';
 import type { AppEnv, ServerContext } from './context.js';
-import { ProxyError } from './errors.js';
+import { errorHeaders, ProxyError } from './errors.js';
 import { Flusher } from './flusher.js';
 import { droppedLogLines } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { Producer } from './producer.js';
 import { createManagementApp, registerOpsRoutes } from './routes/ops.js';
+import { honoPath } from './routes/paths.js';
 import { registerProduceRoutes } from './routes/produce.js';
 import { registerTopicRoutes } from './routes/topic.js';
 import type { TopicStore } from './topic-store.js';
@@ -40,18 +42,6 @@ export interface ProxyApp {
   /** Flushes the buffer; resolves when every accepted message was sent (or failed). */
   drain(): Promise<void>;
 }
-
-/** Every route with the methods it answers: the 405 handler and the OpenAPI test use it. */
-export const ROUTES: readonly { path: string; methods: readonly string[] }[] = [
-  { path: '/', methods: ['POST'] },
-  { path: '/topics/:topic', methods: ['POST'] },
-  { path: '/topic/:topic', methods: ['POST'] },
-  { path: '/topic', methods: ['GET'] },
-  { path: '/healthz', methods: ['GET'] },
-  { path: '/readyz', methods: ['GET'] },
-  { path: '/metrics', methods: ['GET'] },
-  { path: '/openapi.json', methods: ['GET'] },
-];
 
 const REQUEST_ID = /^[\w.:/+=@-]{1,128}$/;
 
@@ -116,14 +106,14 @@ export function createApp(deps: AppDependencies): ProxyApp {
   // Request id, one log line and metrics per request, whatever the outcome.
   app.use('*', async (c, next) => {
     const started = performance.now();
-    const requestId = requestIdFor(c.req.header('x-request-id'));
+    const requestId = requestIdFor(c.req.header(HEADERS.requestId));
     c.set('requestId', requestId);
     c.set('route', 'unmatched');
     c.set('logFields', {});
     c.set('logger', logger.child({ reqId: requestId }));
     // Set before the response exists: a header set afterwards makes hono rebuild the response as a
     // web Response, which @hono/node-server then writes through a web stream.
-    c.header('x-request-id', requestId);
+    c.header(HEADERS.requestId, requestId);
     await next();
     // Keep-alive connections must not outlive a graceful shutdown.
     if (ctx.lifecycle.shuttingDown) c.header('connection', 'close');
@@ -148,8 +138,9 @@ export function createApp(deps: AppDependencies): ProxyApp {
   registerProduceRoutes(app, ctx);
   registerTopicRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
-  for (const route of ROUTES) {
-    app.all(route.path, (c) => {
+  // Every route of the contract, with another method: 405.
+  for (const route of Object.values(ROUTES)) {
+    app.all(honoPath(route.path), (c) => {
       c.header('allow', route.methods.join(', '));
       throw new ProxyError(
         'method_not_allowed',
@@ -172,14 +163,11 @@ export function createApp(deps: AppDependencies): ProxyApp {
     } else {
       c.set('logFields', { ...c.get('logFields'), error: failure.code });
     }
-    if (failure.retryAfterSeconds !== undefined)
-      c.header('retry-after', String(failure.retryAfterSeconds));
-    // RFC 9110 §15.5.2: a 401 names the scheme it wants.
-    if (failure.status === 401) c.header('www-authenticate', 'Bearer realm="kafka-proxy"');
+    for (const [name, value] of Object.entries(errorHeaders(failure))) c.header(name, value);
     // A rejected upload may be unread; the HTTP layer drains it only briefly before closing the
     // socket, so tell the client not to reuse this connection for its next request.
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('connection', 'close');
-    return c.json({ error: failure.code, message: failure.message }, failure.status as 400);
+    return c.json(failure.reply(), failure.status as 400);
   };
   app.onError(errorResponse);
   // Answered, not thrown: hono runs the not-found handler outside the middleware's `next()`, so a

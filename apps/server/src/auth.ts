@@ -1,4 +1,5 @@
 import { hash, timingSafeEqual } from 'node:crypto';
+import { HEADERS } from '@kproxy/protocol';
 import { ProxyError } from './errors.js';
 
 /** One accepted token and, when `patterns` is set, the only topics it may push to or select. */
@@ -57,7 +58,7 @@ export function createAuthenticator(rules: readonly TokenRule[]): Authenticator 
       if (token === undefined || token === '') {
         throw new ProxyError(
           'unauthorized',
-          'missing token: send it as "x-kafka-proxy-token: <token>" or "Authorization: Bearer <token>"',
+          `missing token: send it as "${HEADERS.token}: <token>" or "Authorization: Bearer <token>"`,
         );
       }
       const candidate = digest(token);
@@ -85,7 +86,7 @@ export function createAuthenticator(rules: readonly TokenRule[]): Authenticator 
 export function tokenFromHeaders(headers: {
   get(name: string): string | null | undefined;
 }): string | undefined {
-  const direct = headers.get('x-kafka-proxy-token');
+  const direct = headers.get(HEADERS.token);
   if (direct !== null && direct !== undefined && direct !== '') return direct.trim();
   const authorization = headers.get('authorization');
   if (authorization === null || authorization === undefined) return undefined;

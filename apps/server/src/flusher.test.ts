@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BufferBudget } from './buffer-budget.js';
 import { ProxyError } from './errors.js';
 import { Flusher, type FlusherOptions } from './flusher.js';
-import { FakeProducer } from './testing/fake-producer.js';
+import { FakeProducer } from '../test/support/fake-producer.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 

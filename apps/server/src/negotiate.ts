@@ -1,3 +1,5 @@
+import { CONTENT_TYPES } from '@kproxy/protocol';
+
 /** Quality Accept gives `type`, from the most specific matching entry (0 when none matches). */
 function quality(accept: string, type: string): number {
   const [major] = type.split('/');
@@ -22,5 +24,5 @@ function quality(accept: string, type: string): number {
  */
 export function prefersJson(accept: string | null | undefined): boolean {
   if (accept === null || accept === undefined || accept === '') return false;
-  return quality(accept, 'application/json') > quality(accept, 'text/plain');
+  return quality(accept, CONTENT_TYPES.json) > quality(accept, CONTENT_TYPES.text);
 }

@@ -1,17 +1,31 @@
 /** The OpenAPI 3.1 description of the server's routes, served at `GET /openapi.json`. */
+import {
+  ACK_MODES,
+  CONTENT_TYPES,
+  ERROR_CODE_NAMES,
+  HEADERS,
+  NOT_READY_CODES,
+  ROUTES,
+  TOPIC_NAME_PATTERN,
+} from '@kproxy/protocol';
+
+const { json, text, frames } = CONTENT_TYPES;
 
 /** Every response carries the request id (the client's, when it sent a sane one). */
-const requestIdHeader = { 'x-request-id': { $ref: '#/components/headers/RequestId' } };
+const requestIdHeader = { [HEADERS.requestId]: { $ref: '#/components/headers/RequestId' } };
 
 const errorResponse = (description: string) => ({
   description,
   headers: requestIdHeader,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  content: { [json]: { schema: { $ref: '#/components/schemas/Error' } } },
 });
 
 const retryable = (description: string) => ({
   ...errorResponse(description),
-  headers: { ...requestIdHeader, 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+  headers: {
+    ...requestIdHeader,
+    [HEADERS.retryAfter]: { $ref: '#/components/headers/RetryAfter' },
+  },
 });
 
 const unauthorized = (description: string) => ({
@@ -67,7 +81,7 @@ const statusBody = {
   description: 'status',
   headers: requestIdHeader,
   content: {
-    'application/json': {
+    [json]: {
       schema: {
         type: 'object',
         required: ['status'],
@@ -82,8 +96,8 @@ const produceResponses = responses({
     description: 'durable: every message is acknowledged by Kafka',
     headers: requestIdHeader,
     content: {
-      'text/plain': { schema: { type: 'string', examples: ['3 messages received'] } },
-      'application/json': { schema: { $ref: '#/components/schemas/ProduceResult' } },
+      [text]: { schema: { type: 'string', examples: ['3 messages received'] } },
+      [json]: { schema: { $ref: '#/components/schemas/ProduceResult' } },
     },
   },
   '202': {
@@ -91,8 +105,8 @@ const produceResponses = responses({
       'buffered: the request is validated and queued; it is flushed within the flush interval',
     headers: requestIdHeader,
     content: {
-      'text/plain': { schema: { type: 'string', examples: ['3 messages received'] } },
-      'application/json': { schema: { $ref: '#/components/schemas/ProduceResult' } },
+      [text]: { schema: { type: 'string', examples: ['3 messages received'] } },
+      [json]: { schema: { $ref: '#/components/schemas/ProduceResult' } },
     },
   },
   '400': errorResponse(
@@ -118,11 +132,11 @@ const produceRequest = {
   description:
     'A sequence of frames: each a 4-byte little-endian length N followed by N bytes of message. May be compressed with Content-Encoding gzip, deflate or br.',
   content: {
-    'application/octet-stream': {
+    [frames]: {
       // Raw bytes, not a JSON string: OpenAPI 3.1 says so with contentMediaType and no `type`
       // (with `type: string` validators such as openapi-core refuse every byte body).
       // `format: binary` is the 3.0 way, kept for generators (schemathesis) that read only it.
-      schema: { contentMediaType: 'application/octet-stream', format: 'binary' },
+      schema: { contentMediaType: frames, format: 'binary' },
     },
   },
 };
@@ -136,7 +150,7 @@ const topicParameter = {
   name: 'topic',
   in: 'path',
   required: true,
-  schema: { type: 'string', pattern: '^[a-zA-Z0-9._-]{1,249}$' },
+  schema: { type: 'string', pattern: TOPIC_NAME_PATTERN },
   description: 'a Kafka topic name, not "." or ".."',
 };
 
@@ -153,7 +167,7 @@ export function openApiDocument(): Record<string, unknown> {
     servers: [{ url: '/', description: 'the server that serves this document' }],
     security: [{ token: [] }, { bearer: [] }],
     paths: {
-      '/': {
+      [ROUTES.produce.path]: {
         post: {
           summary: "Produce the body's frames to the current default topic",
           operationId: 'produceDefault',
@@ -162,7 +176,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: produceResponses,
         },
       },
-      '/topics/{topic}': {
+      [ROUTES.produceTo.path]: {
         post: {
           summary: "Produce the body's frames to {topic}; the default topic is unchanged",
           operationId: 'produceTopic',
@@ -171,7 +185,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: produceResponses,
         },
       },
-      '/topic/{topic}': {
+      [ROUTES.setTopic.path]: {
         post: {
           summary: 'Make {topic} the default topic, persistently',
           operationId: 'setTopic',
@@ -181,7 +195,7 @@ export function openApiDocument(): Record<string, unknown> {
               description: 'changed',
               headers: requestIdHeader,
               content: {
-                'text/plain': { schema: { type: 'string', examples: ['Topic changed to orders'] } },
+                [text]: { schema: { type: 'string', examples: ['Topic changed to orders'] } },
               },
             },
             '400': errorResponse('invalid_topic'),
@@ -196,7 +210,7 @@ export function openApiDocument(): Record<string, unknown> {
           }),
         },
       },
-      '/topic': {
+      [ROUTES.topic.path]: {
         get: {
           summary: 'The current default topic',
           operationId: 'getTopic',
@@ -205,7 +219,7 @@ export function openApiDocument(): Record<string, unknown> {
               description: 'the topic',
               headers: requestIdHeader,
               content: {
-                'application/json': {
+                [json]: {
                   schema: {
                     type: 'object',
                     required: ['topic'],
@@ -218,7 +232,7 @@ export function openApiDocument(): Record<string, unknown> {
           }),
         },
       },
-      '/healthz': {
+      [ROUTES.health.path]: {
         get: {
           summary: 'Liveness: the process serves',
           operationId: 'healthz',
@@ -226,18 +240,18 @@ export function openApiDocument(): Record<string, unknown> {
           responses: responses({ '200': { ...statusBody, description: 'alive' } }),
         },
       },
-      '/readyz': {
+      [ROUTES.readiness.path]: {
         get: {
           summary: 'Readiness: Kafka reachable, producer ready, not shutting down',
           operationId: 'readyz',
           security: [],
           responses: responses({
             '200': { ...statusBody, description: 'ready' },
-            '503': { ...statusBody, description: 'not ready: kafka_unavailable or shutting_down' },
+            '503': retryable(`not ready: ${NOT_READY_CODES.join(' or ')}`),
           }),
         },
       },
-      '/metrics': {
+      [ROUTES.metrics.path]: {
         get: {
           summary: 'Prometheus metrics (text format)',
           operationId: 'metrics',
@@ -245,13 +259,13 @@ export function openApiDocument(): Record<string, unknown> {
             '200': {
               description: 'metrics',
               headers: requestIdHeader,
-              content: { 'text/plain': { schema: { type: 'string' } } },
+              content: { [text]: { schema: { type: 'string' } } },
             },
             '401': unauthorized('unauthorized'),
           }),
         },
       },
-      '/openapi.json': {
+      [ROUTES.openapi.path]: {
         get: {
           summary: 'This document',
           operationId: 'openapi',
@@ -259,7 +273,7 @@ export function openApiDocument(): Record<string, unknown> {
             '200': {
               description: 'OpenAPI 3.1 document',
               headers: requestIdHeader,
-              content: { 'application/json': {} },
+              content: { [json]: {} },
             },
             '401': unauthorized('unauthorized'),
           }),
@@ -268,7 +282,7 @@ export function openApiDocument(): Record<string, unknown> {
     },
     components: {
       securitySchemes: {
-        token: { type: 'apiKey', in: 'header', name: 'x-kafka-proxy-token' },
+        token: { type: 'apiKey', in: 'header', name: HEADERS.token },
         bearer: { type: 'http', scheme: 'bearer' },
       },
       headers: {
@@ -284,15 +298,15 @@ export function openApiDocument(): Record<string, unknown> {
       },
       parameters: {
         Ack: {
-          name: 'x-kafka-proxy-ack',
+          name: HEADERS.ack,
           in: 'header',
           required: false,
-          schema: { type: 'string', enum: ['durable', 'buffered'] },
+          schema: { type: 'string', enum: [...ACK_MODES] },
           description:
             "override the server's acknowledgement mode for this request (case-insensitive; empty is refused)",
         },
         RequestId: {
-          name: 'x-request-id',
+          name: HEADERS.requestId,
           in: 'header',
           required: false,
           schema: { type: 'string' },
@@ -304,7 +318,11 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           required: ['error', 'message'],
           properties: {
-            error: { type: 'string', description: 'stable error code' },
+            error: {
+              type: 'string',
+              enum: [...ERROR_CODE_NAMES],
+              description: 'stable error code',
+            },
             message: { type: 'string', description: 'what was wrong, for a human' },
           },
         },
@@ -318,7 +336,7 @@ export function openApiDocument(): Record<string, unknown> {
               type: 'integer',
               description: 'message payload bytes (frame headers excluded)',
             },
-            ack: { type: 'string', enum: ['durable', 'buffered'] },
+            ack: { type: 'string', enum: [...ACK_MODES] },
             partition: {
               type: 'integer',
               description: 'durable only: the partition all messages went to',

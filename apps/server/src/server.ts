@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpsServer } from 'node:https';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
-import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
+import {
+  STATUS_CODES,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { finished } from 'node:stream';
 import { serve, type Http2Bindings, type HttpBindings } from '@hono/node-server';
+import { CONTENT_TYPES, HEADERS } from '@kproxy/protocol';
 import type { Logger } from 'pino';
 import { requestIdFor, type ProxyApp } from './app.js';
 import type { Config } from './config.js';
+import { ProxyError } from './errors.js';
 import { droppedLogLines } from './logger.js';
 import type { Producer } from './producer.js';
 import type { TopicStore } from './topic-store.js';
@@ -19,7 +26,7 @@ export interface RunningServer {
   /** Base URL of the management listener (`KAFKA_PROXY_METRICS_PORT`), when there is one. */
   readonly managementUrl: string | undefined;
   /**
-   * SPEC §4's graceful shutdown: readiness 503, stop accepting connections, let in-flight requests
+   * The graceful shutdown (apps/server/README.md, "Delivery"): readiness 503, stop accepting connections, let in-flight requests
    * finish, flush the buffer, disconnect the producer. Resolves when all of that is done.
    */
   shutdown(): Promise<void>;
@@ -78,55 +85,34 @@ export interface ServerParts {
   topicStore: TopicStore;
 }
 
-/** An answer the HTTP layer gives before (or instead of) the app, in the app's JSON error format. */
-interface Refusal {
-  status: number;
-  reason: string;
-  code: string;
-  message: string;
-}
-
 /** Node's own refusals of a request it could not parse or that took too long, by error code. */
-const CLIENT_ERRORS: Record<string, Refusal> = {
-  HPE_HEADER_OVERFLOW: {
-    status: 431,
-    reason: 'Request Header Fields Too Large',
-    code: 'headers_too_large',
-    message: 'the request line and headers are larger than the server accepts',
-  },
-  ERR_HTTP_REQUEST_TIMEOUT: {
-    status: 408,
-    reason: 'Request Timeout',
-    code: 'request_timeout',
-    message: 'the request was not received within KAFKA_PROXY_REQUEST_TIMEOUT',
-  },
+const CLIENT_ERRORS: Record<string, ProxyError> = {
+  HPE_HEADER_OVERFLOW: new ProxyError(
+    'headers_too_large',
+    'the request line and headers are larger than the server accepts',
+  ),
+  ERR_HTTP_REQUEST_TIMEOUT: new ProxyError(
+    'request_timeout',
+    'the request was not received within KAFKA_PROXY_REQUEST_TIMEOUT',
+  ),
 };
-const MALFORMED: Refusal = {
-  status: 400,
-  reason: 'Bad Request',
-  code: 'bad_request',
-  message: 'the request is not valid HTTP/1.1',
-};
-const UNSUPPORTED_TRANSFER_CODING: Refusal = {
-  status: 501,
-  reason: 'Not Implemented',
-  code: 'unsupported_transfer_coding',
-  message:
-    'the only transfer coding the server decodes is chunked; use Content-Encoding for compression',
-};
+const MALFORMED = new ProxyError('bad_request', 'the request is not valid HTTP/1.1');
+const UNSUPPORTED_TRANSFER_CODING = new ProxyError(
+  'unsupported_transfer_coding',
+  'the only transfer coding the server decodes is chunked; use Content-Encoding for compression',
+);
 
 /** The header fields of a refusal, the connection always closing after it. */
 function refusalHead(requestId: string, body: string): Record<string, string> {
   return {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': `${CONTENT_TYPES.json}; charset=utf-8`,
     'content-length': String(Buffer.byteLength(body)),
-    'x-request-id': requestId,
+    [HEADERS.requestId]: requestId,
     connection: 'close',
   };
 }
 
-const refusalBody = (refusal: Refusal): string =>
-  JSON.stringify({ error: refusal.code, message: refusal.message });
+const refusalBody = (refusal: ProxyError): string => JSON.stringify(refusal.reply());
 
 /**
  * What the framing of a request's `Transfer-Encoding` calls for, if the app must not see it.
@@ -134,7 +120,7 @@ const refusalBody = (refusal: Refusal): string =>
  * coding the server does not understand gets 501. Node's parser leaves both to the server, and
  * would hand `gzip, chunked` over undecoded: gzip bytes taken for frames.
  */
-function transferCodingRefusal(headers: IncomingHttpHeaders): Refusal | undefined {
+function transferCodingRefusal(headers: IncomingHttpHeaders): ProxyError | undefined {
   const header = headers['transfer-encoding'];
   if (header === undefined) return undefined;
   const codings = header
@@ -190,7 +176,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: HttpSocket): vo
       return;
     }
     socket.end(
-      `HTTP/1.1 ${String(refusal.status)} ${refusal.reason}\r\n` +
+      `HTTP/1.1 ${String(refusal.status)} ${STATUS_CODES[refusal.status] ?? ''}\r\n` +
         Object.entries(head)
           .map(([name, value]) => `${name}: ${value}\r\n`)
           .join('') +
@@ -211,7 +197,7 @@ function withHttpRefusals(
     const refusal = transferCodingRefusal(headers);
     if (refusal === undefined) return proxy.app.fetch(request, env);
     const body = refusalBody(refusal);
-    const requestId = requestIdFor(headers['x-request-id']?.toString());
+    const requestId = requestIdFor(headers[HEADERS.requestId]?.toString());
     return new Response(body, { status: refusal.status, headers: refusalHead(requestId, body) });
   };
 }

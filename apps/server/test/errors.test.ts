@@ -1,5 +1,5 @@
-// Suite 2: every client error status of SPEC §3, through a real socket; afterwards Kafka must hold
-// none of the rejected requests' messages.
+// Every client error status of the API (apps/server/README.md, "Routes"), through a real socket;
+// afterwards Kafka must hold none of the rejected requests' messages.
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

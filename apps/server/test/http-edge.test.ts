@@ -9,7 +9,7 @@ import { encodeFrames } from '@kproxy/framing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { startServer, type RunningServer } from '../src/server.js';
-import { TOKEN, testApp } from '../src/testing/test-app.js';
+import { TOKEN, testApp } from './support/test-app.js';
 
 let running: RunningServer | undefined;
 afterEach(async () => {

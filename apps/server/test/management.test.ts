@@ -1,4 +1,4 @@
-// The management listener (KAFKA_PROXY_METRICS_PORT, SPEC §10) of a real server process: metrics
+// The management listener (KAFKA_PROXY_METRICS_PORT; docs/deploying.md, "Metrics") of a real server process: metrics
 // and probes without a token, nothing else; the main port's /metrics still wants the token; the
 // listener outlives the main one in a graceful shutdown; promtool accepts what it serves.
 import { execFile } from 'node:child_process';
@@ -121,7 +121,7 @@ describe('the metrics port', () => {
     // Draining: the metrics port still answers, and says so.
     await expect
       .poll(() => fetch(`${metrics}/readyz`).then((r) => r.json()))
-      .toEqual({ status: 'shutting_down' });
+      .toEqual({ error: 'shutting_down', message: 'the proxy is shutting down' });
     expect((await fetch(`${metrics}/metrics`)).status).toBe(200);
     expect(await answered).toBe(200);
     expect(await server?.exited).toBe(0);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { acceptedTexts } from '@kproxy/testkit/fake-proxy';
+import { acceptedTexts } from '@kproxy/fake-proxy';
 import { openGate, type Gate } from '../test/gate.js';
 import { useFakeProxy } from '../test/fake-proxy-client.js';
 import type { KafkaProxyClient } from './client.js';
@@ -211,14 +211,14 @@ describe('when the queue is full', () => {
     const { c, gate: g } = openGated({ batch: { maxMessages: 1 }, maxQueuedMessages: 1 });
     setup.fake.script.push({
       status: 400,
-      body: JSON.stringify({ error: 'malformed_body', message: 'no' }),
+      body: JSON.stringify({ error: 'truncated_frame', message: 'no' }),
     });
     const failed = c.send('rejected');
     const later = c.send('later');
     expect(c.queued.waiting).toBe(1);
     const outcome = Promise.allSettled([failed, later]);
     await drive(g, outcome);
-    await expect(failed).rejects.toMatchObject({ code: 'malformed_body', status: 400 });
+    await expect(failed).rejects.toMatchObject({ code: 'truncated_frame', status: 400 });
     await expect(later).resolves.toMatchObject({ durable: true });
     expect(c.queued).toEqual({ bytes: 0, messages: 0, waiting: 0 });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptedTexts } from '@kproxy/testkit/fake-proxy';
+import { acceptedTexts } from '@kproxy/fake-proxy';
 import { useFakeProxy } from '../test/fake-proxy-client.js';
 import { KafkaProxyClient } from './client.js';
 import { KafkaProxyError } from './errors.js';

@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { acceptedTexts } from '@kproxy/testkit/fake-proxy';
+import { acceptedTexts } from '@kproxy/fake-proxy';
 import { useFakeProxy } from '../test/fake-proxy-client.js';
 import type { BatchSentEvent } from './options.js';
 
@@ -153,7 +153,7 @@ describe('default topic, health, compression, hooks', () => {
     expect(await c.health()).toEqual({
       live: true,
       ready: false,
-      reason: '503 not_ready: Kafka is unreachable',
+      reason: '503 kafka_unavailable: Kafka is not reachable; retry later',
     });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
+import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
 import { useFakeProxy } from '../test/fake-proxy-client.js';
 import { KafkaProxyError } from './errors.js';
 import type { RetryEvent } from './options.js';
@@ -63,18 +63,21 @@ describe('retries', () => {
       code: 'unauthorized',
       retriable: false,
       attempts: 1,
-      message: 'missing or invalid token',
+      message: 'invalid token',
     });
     expect(setup.fake.requests).toHaveLength(1);
   });
 
   it('fails at once on 400 and 413', async () => {
     setup.fake.script.push(
-      { status: 400, body: '{"error":"malformed_body","message":"frame 0 truncated"}' },
+      { status: 400, body: '{"error":"truncated_frame","message":"frame 0 truncated"}' },
       { status: 413, body: '{"error":"body_too_large","message":"too big"}' },
     );
     const c = open({ retry: fastRetry });
-    await expect(c.sendBatch(['a'])).rejects.toMatchObject({ status: 400, code: 'malformed_body' });
+    await expect(c.sendBatch(['a'])).rejects.toMatchObject({
+      status: 400,
+      code: 'truncated_frame',
+    });
     await expect(c.sendBatch(['b'])).rejects.toMatchObject({ status: 413, code: 'body_too_large' });
     expect(setup.fake.requests).toHaveLength(2);
   });

@@ -6,7 +6,7 @@ import {
   type TestCertificates,
   type TlsFront,
 } from '@kproxy/testkit';
-import { acceptedTexts } from '@kproxy/testkit/fake-proxy';
+import { acceptedTexts } from '@kproxy/fake-proxy';
 import { useFakeProxy } from '../test/fake-proxy-client.js';
 import { KafkaProxyClient } from './client.js';
 import type { KafkaProxyError } from './errors.js';

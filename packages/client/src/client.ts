@@ -1,13 +1,16 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { encodeFrames, FRAME_HEADER_BYTES } from '@kproxy/framing';
+import { CONTENT_TYPES, ROUTES, setTopicPath } from '@kproxy/protocol';
 import { Batch, type PendingMessage, type SendResult } from './batch.js';
 import { KafkaProxyError } from './errors.js';
+import { asKafkaProxyError } from './failure.js';
 import { checkTopic, toBytes, type Message } from './message.js';
 import { resolveOptions, type KafkaProxyClientOptions, type ResolvedOptions } from './options.js';
 import { abortedError, withRetry } from './retry.js';
 import { Room, Waiter } from './room.js';
 import { Transport, type HttpResponse } from './transport.js';
+import { produceRequest, produceResults, topicFromAnswer } from './wire.js';
 
 const gzip = promisify(gzipCallback);
 const DEFAULT_TOPIC_KEY = '';
@@ -39,12 +42,6 @@ export interface HealthStatus {
   ready: boolean;
   /** Why the proxy is not ready, as it said so. */
   reason?: string;
-}
-
-interface ProduceAnswer {
-  topic?: unknown;
-  partition?: unknown;
-  baseOffset?: unknown;
 }
 
 /**
@@ -130,7 +127,7 @@ export class KafkaProxyClient {
       if (signal) this.#watch(signal, item, waiter);
       return promise;
     } catch (err) {
-      return Promise.reject(asError(err));
+      return Promise.reject(asKafkaProxyError(err));
     }
   }
 
@@ -172,7 +169,7 @@ export class KafkaProxyClient {
       for (const chunk of chunks) refused = !this.#admitChunk(chunk, signal, refused);
       return Promise.all(promises);
     } catch (err) {
-      return Promise.reject(asError(err));
+      return Promise.reject(asKafkaProxyError(err));
     }
   }
 
@@ -234,24 +231,14 @@ export class KafkaProxyClient {
     if (open) this.#cut(open);
     const defaultTopicBatches = [...this.#unsettled].filter((b) => b.topic === undefined);
     await Promise.all(defaultTopicBatches.map((b) => b.done));
-    await this.#call('POST', `/topic/${encodeURIComponent(topic)}`, options.signal);
+    await this.#call('POST', setTopicPath(topic), options.signal);
   }
 
   /** The server's current default topic (`GET /topic`). */
   async getTopic(options: { signal?: AbortSignal } = {}): Promise<string> {
     this.#assertOpen();
-    const res = await this.#call('GET', '/topic', options.signal);
-    const body = parseJson(res.text) as { topic?: unknown } | undefined;
-    if (typeof body?.topic !== 'string') {
-      throw new KafkaProxyError(
-        'invalid_response',
-        `GET /topic answered ${res.text.slice(0, 200)}`,
-        {
-          status: res.status,
-        },
-      );
-    }
-    return body.topic;
+    const res = await this.#call('GET', ROUTES.topic.path, options.signal);
+    return topicFromAnswer(res);
   }
 
   /**
@@ -271,8 +258,8 @@ export class KafkaProxyClient {
         throw err;
       }
     };
-    const live = await probe('/healthz');
-    const ready = await probe('/readyz');
+    const live = await probe(ROUTES.health.path);
+    const ready = await probe(ROUTES.readiness.path);
     const status: HealthStatus = { live: live.ok, ready: ready.ok };
     const reason = ready.reason ?? live.reason;
     if (reason !== undefined) status.reason = reason;
@@ -481,19 +468,17 @@ export class KafkaProxyClient {
       const signals = [this.#lifetime.signal];
       if (batch.signal) signals.push(batch.signal);
       const body = this.#options.compression === 'gzip' ? await gzip(framed) : framed;
-      const headers: Record<string, string> = {
-        'content-type': 'application/octet-stream',
-        accept: 'application/json, text/plain;q=0.5',
-      };
-      if (this.#options.compression === 'gzip') headers['content-encoding'] = 'gzip';
-      if (this.#options.ack === 'buffered') headers['x-kafka-proxy-ack'] = 'buffered';
-      const path = topic === undefined ? '/' : `/topics/${encodeURIComponent(topic)}`;
+      const { method, path, headers } = produceRequest({
+        topic,
+        gzip: this.#options.compression === 'gzip',
+        buffered: this.#options.ack === 'buffered',
+      });
       let attempts = 0;
       const res = await withRetry(
         (n) => {
           attempts = n;
           return this.#transport.send({
-            method: 'POST',
+            method,
             path,
             headers,
             body,
@@ -517,24 +502,10 @@ export class KafkaProxyClient {
           durationMs: Date.now() - started,
         }),
       );
-      const answer = (res.contentType.includes('json') ? parseJson(res.text) : undefined) as
-        ProduceAnswer | undefined;
-      const landedTopic = typeof answer?.topic === 'string' ? answer.topic : topic;
-      const partition = typeof answer?.partition === 'number' ? answer.partition : undefined;
-      const base = parseOffset(answer?.baseOffset);
-      items.forEach((item, index) =>
-        item.resolve({
-          topic: landedTopic,
-          partition,
-          offset: base === undefined ? undefined : String(base + BigInt(index)),
-          durable: res.status === 200,
-        }),
-      );
+      const results = produceResults(res, topic, items.length);
+      items.forEach((item, index) => item.resolve(results[index] as SendResult));
     } catch (err) {
-      const error =
-        err instanceof KafkaProxyError
-          ? err
-          : new KafkaProxyError('network_error', String(err), { cause: err });
+      const error = asKafkaProxyError(err);
       safely(() => hooks.onFailure?.({ topic, messages: items.length, error }));
       for (const item of items) item.reject(error);
     }
@@ -549,7 +520,7 @@ export class KafkaProxyClient {
         this.#transport.send({
           method,
           path,
-          headers: { accept: 'application/json' },
+          headers: { accept: CONTENT_TYPES.json },
           signal: combined,
         }),
       {
@@ -580,22 +551,4 @@ function safely(hook: () => void): void {
   } catch {
     // hooks are for metrics; a broken hook must not break delivery
   }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function parseOffset(value: unknown): bigint | undefined {
-  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
-  return undefined;
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,3 +1,5 @@
+import { ERROR_CODES, isErrorCode, type ErrorCode } from '@kproxy/protocol';
+
 /** Error codes the SDK produces itself, without a server answer. */
 export type LocalErrorCode =
   | 'network_error'
@@ -13,10 +15,11 @@ export type LocalErrorCode =
   | 'invalid_response';
 
 /**
- * A stable error code: one of {@link LocalErrorCode}, or the `error` code the server answered with
- * (for example `unauthorized`, `forbidden`, `malformed_body`, `kafka_unavailable`).
+ * A stable error code: one of {@link LocalErrorCode}, the server's `error` code (an `ErrorCode` of
+ * `@kproxy/protocol`, for example `unauthorized`, `truncated_frame`, `kafka_unavailable`), or the
+ * `error` of a JSON answer from something in front of the server.
  */
-export type KafkaProxyErrorCode = LocalErrorCode | (string & {});
+export type KafkaProxyErrorCode = LocalErrorCode | ErrorCode | (string & {});
 
 export interface KafkaProxyErrorOptions {
   status?: number | undefined;
@@ -63,14 +66,14 @@ export class KafkaProxyError extends Error {
 }
 
 /**
- * Whether an HTTP error answer is worth retrying: 429 and 503 always (rate limited, Kafka or the
- * proxy unavailable); 502 and 504 only when they come from something in front of the proxy (an
- * ingress) rather than as the proxy's own JSON error, since the proxy's 502 means Kafka rejected
- * the messages and would reject them again.
+ * Whether an HTTP error answer is worth retrying. An answer with one of the server's codes is as
+ * retriable as the contract says that code is (its 503s; not `kafka_rejected`'s 502, which Kafka
+ * would refuse again). Anything else (no JSON, or a code the server never sends: an ingress, a
+ * load balancer) is judged by its status: 429, 502, 503 and 504 may pass on a later try.
  */
-export function isRetriableStatus(status: number, fromProxy: boolean): boolean {
-  if (status === 429 || status === 503) return true;
-  return (status === 502 || status === 504) && !fromProxy;
+export function isRetriableAnswer(status: number, code: string | undefined): boolean {
+  if (isErrorCode(code)) return ERROR_CODES[code].retriable;
+  return status === 429 || status === 502 || status === 503 || status === 504;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isValidTopicName, TOPIC_NAME_RULE } from '@kproxy/protocol';
 import { KafkaProxyError } from './errors.js';
 
 /** What `send` accepts: bytes as they are, or a string sent as UTF-8. Buffers are Uint8Arrays. */
@@ -14,14 +15,12 @@ export function toBytes(message: Message): Uint8Array {
   );
 }
 
-const TOPIC_RE = /^[a-zA-Z0-9._-]{1,249}$/;
-
 /** Kafka's topic name rules, checked locally so a typo fails before any request. */
 export function checkTopic(topic: string): string {
-  if (typeof topic !== 'string' || !TOPIC_RE.test(topic) || topic === '.' || topic === '..') {
+  if (typeof topic !== 'string' || !isValidTopicName(topic)) {
     throw new KafkaProxyError(
       'invalid_topic',
-      `invalid topic name ${JSON.stringify(topic)}: use 1 to 249 characters of [a-zA-Z0-9._-], not "." or ".."`,
+      `invalid topic name ${JSON.stringify(topic)}: use ${TOPIC_NAME_RULE}`,
     );
   }
   return topic;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
+import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
 import { runReadmeQuickStart } from '../test/readme.js';
 
 let fake: FakeProxy;

@@ -1,4 +1,5 @@
 import { KafkaProxyError } from './errors.js';
+import { asKafkaProxyError } from './failure.js';
 import type { RetryOptions } from './options.js';
 
 /**
@@ -78,10 +79,7 @@ export async function withRetry<T>(
     try {
       return await attempt(n);
     } catch (err) {
-      const error =
-        err instanceof KafkaProxyError
-          ? err
-          : new KafkaProxyError('network_error', String(err), { retriable: true, cause: err });
+      const error = asKafkaProxyError(err);
       error.attempts = n;
       if (!error.retriable || n >= options.attempts) throw error;
       const delay = Math.max(backoffDelay(n - 1, options), error.retryAfterMs ?? 0);

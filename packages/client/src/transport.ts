@@ -1,7 +1,10 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { isRetriableStatus, KafkaProxyError } from './errors.js';
+import { HEADERS } from '@kproxy/protocol';
+import { KafkaProxyError } from './errors.js';
+import { networkError } from './failure.js';
 import { abortedError, parseRetryAfter } from './retry.js';
-import { certificateError, type TlsConnectOptions } from './tls.js';
+import type { TlsConnectOptions } from './tls.js';
+import { errorFromAnswer } from './wire.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST';
@@ -60,7 +63,7 @@ export class Transport {
       res = await request(url, {
         method: req.method,
         dispatcher: this.#dispatcher,
-        headers: { 'x-kafka-proxy-token': this.#token, ...req.headers },
+        headers: { [HEADERS.token]: this.#token, ...req.headers },
         body: req.body ?? null,
         signal,
       });
@@ -86,7 +89,7 @@ export class Transport {
       text,
     };
     if (res.statusCode >= 200 && res.statusCode < 300) return out;
-    throw httpError(out, url, parseRetryAfter(header('retry-after')));
+    throw errorFromAnswer(out, url, parseRetryAfter(header(HEADERS.retryAfter)));
   }
 
   async close(): Promise<void> {
@@ -96,41 +99,4 @@ export class Transport {
   destroy(): void {
     if (this.#ownsDispatcher) void this.#dispatcher.destroy().catch(() => undefined);
   }
-}
-
-function networkError(url: URL, err: unknown): KafkaProxyError {
-  const refused = certificateError(url, err);
-  if (refused) return refused;
-  const cause = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
-  const code = cause.code ?? cause.cause?.code;
-  const detail = typeof code === 'string' ? code : String(cause.message ?? err);
-  return new KafkaProxyError('network_error', `cannot reach ${url.origin}: ${detail}`, {
-    retriable: true,
-    cause: err,
-  });
-}
-
-function httpError(res: HttpResponse, url: URL, retryAfterMs: number | undefined): KafkaProxyError {
-  let code = 'http_error';
-  let fromProxy = false;
-  let message = `${url.origin} answered HTTP ${res.status}`;
-  if (res.contentType.includes('json')) {
-    try {
-      const body = JSON.parse(res.text) as { error?: unknown; message?: unknown };
-      if (typeof body.error === 'string') {
-        code = body.error;
-        fromProxy = true;
-      }
-      if (typeof body.message === 'string') message = body.message;
-    } catch {
-      // a proxy in front of the server may answer JSON-ish garbage; keep the generic message
-    }
-  } else if (res.text.trim() !== '') {
-    message = `${message}: ${res.text.trim().slice(0, 200)}`;
-  }
-  return new KafkaProxyError(code, message, {
-    status: res.status,
-    retriable: isRetriableStatus(res.status, fromProxy),
-    retryAfterMs,
-  });
 }

@@ -1,6 +1,6 @@
 // The fixture the client's unit tests share: a fresh fake proxy for each test, and clients on it
 // that are closed after the test.
-import { startFakeProxy, type FakeProxy } from '@kproxy/testkit/fake-proxy';
+import { startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
 import { afterEach, beforeEach } from 'vitest';
 import { KafkaProxyClient } from '../src/client.js';
 import type { KafkaProxyClientOptions } from '../src/options.js';

@@ -8,6 +8,7 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { HEADERS, ROUTES } from '@kproxy/protocol';
 
 const SERVER_PACKAGE = '@kproxy/server';
 
@@ -149,7 +150,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
     token,
     port: Number(new URL(base).port),
     async produceRequests(status = 200) {
-      const res = await fetch(`${base}/metrics`, { headers: { 'x-kafka-proxy-token': token } });
+      const res = await fetch(`${base}${ROUTES.metrics.path}`, {
+        headers: { [HEADERS.token]: token },
+      });
       const text = await res.text();
       let total = 0;
       for (const line of text.split('\n')) {

@@ -1,4 +1,5 @@
 import { encodeFrame } from '@kproxy/framing';
+import { CONTENT_TYPES, HEADERS, producePath } from '@kproxy/protocol';
 import { Command } from 'commander';
 import { writeAll, type CliIO } from '../io.js';
 import { integer } from '../parse.js';
@@ -15,8 +16,8 @@ export function frameCommand(io: CliIO): Command {
       `
 Examples:
   $ printf 'hello\\nworld\\n' | kproxy frame > body.bin
-  $ curl -H "x-kafka-proxy-token: $KPROXY_TOKEN" -H 'content-type: application/octet-stream' \\
-      --data-binary @body.bin "$KPROXY_URL/topics/events"`,
+  $ curl -H "${HEADERS.token}: $KPROXY_TOKEN" -H 'content-type: ${CONTENT_TYPES.frames}' \\
+      --data-binary @body.bin "$KPROXY_URL${producePath('events')}"`,
     )
     .action(async (files: string[], flags: { perFile?: boolean; skipEmpty?: boolean }) => {
       const input = await openInput(

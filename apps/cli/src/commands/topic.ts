@@ -1,3 +1,4 @@
+import { TOPIC_NAME_RULE } from '@kproxy/protocol';
 import { Command } from 'commander';
 import { connect, type ConnectionFlags } from '../connection.js';
 import type { CliIO } from '../io.js';
@@ -33,7 +34,7 @@ Examples:
   topic
     .command('set')
     .description("make <topic> the server's default topic")
-    .argument('<topic>', 'topic name: 1 to 249 characters of [a-zA-Z0-9._-]')
+    .argument('<topic>', `topic name: ${TOPIC_NAME_RULE}`)
     .addHelpText('after', '\nExample:\n  $ kproxy topic set events')
     .action(async (name: string, _flags: unknown, command: Command) => {
       const client = connect(command.optsWithGlobals<ConnectionFlags>(), io);

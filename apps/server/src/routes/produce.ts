@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
+import { ACK_MODES, HEADERS, ROUTES, type AckMode, type ProduceReply } from '@kproxy/protocol';
 import type { Context, Hono } from 'hono';
 import { readFramedBody } from '../body.js';
 import type { AppEnv, ServerContext } from '../context.js';
@@ -9,6 +10,8 @@ import { prefersJson } from '../negotiate.js';
 import { assertTopicName } from '../topic-name.js';
 import { checkContentType } from '../body.js';
 import { authenticate } from './auth-middleware.js';
+import { honoPath } from './paths.js';
+import { unavailability } from './readiness.js';
 
 /**
  * The Node request when served by `@hono/node-server` (absent under `app.request()`). Its body is
@@ -19,15 +22,15 @@ function nodeRequest(c: Context<AppEnv>): IncomingMessage | undefined {
   return (c.env as Partial<HttpBindings> | undefined)?.incoming;
 }
 
-function ackMode(c: Context<AppEnv>, ctx: ServerContext): 'durable' | 'buffered' {
-  const header = c.req.header('x-kafka-proxy-ack');
+function ackMode(c: Context<AppEnv>, ctx: ServerContext): AckMode {
+  const header = c.req.header(HEADERS.ack);
   if (header === undefined) return ctx.config.ackMode;
   // Present but empty is refused like any other value outside the enum: it is usually a client
   // template whose variable was unset, and the client should learn that its request is not what
   // it meant.
   const mode = header.trim().toLowerCase();
-  if (mode === 'durable' || mode === 'buffered') return mode;
-  throw new ProxyError('bad_request', 'x-kafka-proxy-ack must be durable or buffered');
+  if ((ACK_MODES as readonly string[]).includes(mode)) return mode as AckMode;
+  throw new ProxyError('bad_request', `${HEADERS.ack} must be ${ACK_MODES.join(' or ')}`);
 }
 
 async function produce(c: Context<AppEnv>, ctx: ServerContext, topic: string): Promise<Response> {
@@ -36,10 +39,8 @@ async function produce(c: Context<AppEnv>, ctx: ServerContext, topic: string): P
   checkContentType(c.req.header('content-type'));
   const mode = ackMode(c, ctx);
   c.set('logFields', { ...c.get('logFields'), topic, ack: mode });
-  if (ctx.lifecycle.shuttingDown)
-    throw new ProxyError('shutting_down', 'the proxy is shutting down');
-  if (!ctx.producer.isReady())
-    throw new ProxyError('kafka_unavailable', 'Kafka is not reachable; retry later');
+  const notReady = unavailability(ctx);
+  if (notReady !== undefined) throw notReady;
 
   const reservation = ctx.budget.reserve();
   let ticket: Ticket | undefined;
@@ -78,18 +79,16 @@ async function produce(c: Context<AppEnv>, ctx: ServerContext, topic: string): P
     }
     const status = mode === 'durable' ? 200 : 202;
     if (prefersJson(c.req.header('accept'))) {
-      return c.json(
-        {
-          topic,
-          count,
-          bytes: body.bytes,
-          ack: mode,
-          ...(delivery === undefined
-            ? {}
-            : { partition: delivery.partition, baseOffset: delivery.baseOffset }),
-        },
-        status,
-      );
+      const reply: ProduceReply = {
+        topic,
+        count,
+        bytes: body.bytes,
+        ack: mode,
+        ...(delivery === undefined
+          ? {}
+          : { partition: delivery.partition, baseOffset: delivery.baseOffset }),
+      };
+      return c.json(reply, status);
     }
     return c.text(`${count} messages received`, status);
   } catch (error) {
@@ -105,11 +104,12 @@ async function produce(c: Context<AppEnv>, ctx: ServerContext, topic: string): P
  * `POST /topics/{topic}`: decode the body's frames and produce them, all or nothing.
  */
 export function registerProduceRoutes(app: Hono<AppEnv>, ctx: ServerContext): void {
-  app.post('/', authenticate(ctx, '/'), (c) => {
+  const { produce: toDefault, produceTo } = ROUTES;
+  app.post(toDefault.path, authenticate(ctx, toDefault.path), (c) => {
     const topic = ctx.topicStore.current();
     return produce(c, ctx, topic);
   });
-  app.post('/topics/:topic', authenticate(ctx, '/topics/{topic}'), (c) =>
-    produce(c, ctx, assertTopicName(c.req.param('topic'))),
+  app.post(honoPath(produceTo.path), authenticate(ctx, produceTo.path), (c) =>
+    produce(c, ctx, assertTopicName(c.req.param('topic') ?? '')),
   );
 }

@@ -1,17 +1,20 @@
+import { ROUTES, type TopicReply } from '@kproxy/protocol';
 import type { Hono } from 'hono';
 import type { AppEnv, ServerContext } from '../context.js';
 import { ProxyError } from '../errors.js';
 import { assertTopicName } from '../topic-name.js';
 import { authenticate } from './auth-middleware.js';
+import { honoPath } from './paths.js';
 
 /** `GET /topic` (the current default topic) and `POST /topic/{topic}` (change it, persistently). */
 export function registerTopicRoutes(app: Hono<AppEnv>, ctx: ServerContext): void {
-  app.get('/topic', authenticate(ctx, '/topic'), (c) =>
-    c.json({ topic: ctx.topicStore.current() }),
+  const { topic: getTopic, setTopic } = ROUTES;
+  app.get(getTopic.path, authenticate(ctx, getTopic.path), (c) =>
+    c.json({ topic: ctx.topicStore.current() } satisfies TopicReply),
   );
 
-  app.post('/topic/:topic', authenticate(ctx, '/topic/{topic}'), async (c) => {
-    const topic = assertTopicName(c.req.param('topic'));
+  app.post(honoPath(setTopic.path), authenticate(ctx, setTopic.path), async (c) => {
+    const topic = assertTopicName(c.req.param('topic') ?? '');
     ctx.auth.authorize(c.get('principal'), topic);
     const previous = ctx.topicStore.current();
     try {

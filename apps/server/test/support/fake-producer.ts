@@ -1,4 +1,4 @@
-import type { ProduceBatch, ProduceOutcome, Producer } from '../producer.js';
+import type { ProduceBatch, ProduceOutcome, Producer } from '../../src/producer.js';
 
 /**
  * An in-memory {@link Producer} for unit tests: keeps a log per topic-partition, and can be told to

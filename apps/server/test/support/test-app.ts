@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import { createApp } from '../app.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import { createMetrics } from '../metrics.js';
-import { FileTopicStore } from '../topic-store.js';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics.js';
+import { FileTopicStore } from '../../src/topic-store.js';
 import { FakeProducer } from './fake-producer.js';
 
 /** The token every test app accepts for every topic. */
