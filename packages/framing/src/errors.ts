@@ -2,7 +2,8 @@
  * Why a body is malformed. Stable strings: the server maps them to HTTP statuses and clients may
  * branch on them, so they never change meaning.
  */
-export type FramingErrorCode = 'truncated_length' | 'truncated_payload' | 'message_too_large';
+export type FramingErrorCode =
+  'truncated_length' | 'truncated_payload' | 'message_too_large' | 'malformed_record';
 
 /**
  * The one error every decoder throws for a malformed body. `code` says what is wrong,
