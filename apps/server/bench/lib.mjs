@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin } from '@platformatic/kafka';
 import { entryNodeOptions } from '@kproxy/testkit/proxy-process';
+import { CONTENT_TYPES, HEADERS } from '@kproxy/protocol';
 import { Pool } from 'undici';
 
 /** The built server, as `pnpm --filter @kproxy/server build` leaves it. */
@@ -189,7 +190,7 @@ export const post = (pool, body) =>
   pool.request({
     path: '/',
     method: 'POST',
-    headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
+    headers: { [HEADERS.token]: TOKEN, 'content-type': CONTENT_TYPES.frames },
     body,
   });
 
