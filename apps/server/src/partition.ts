@@ -28,17 +28,10 @@ export function murmur2(bytes: Uint8Array): number {
     k = Math.imul(k, M);
     h = Math.imul(h, M) ^ k;
   }
-  switch (length % 4) {
-    case 3:
-      h ^= (bytes[whole + 2] as number) << 16;
-    // falls through
-    case 2:
-      h ^= (bytes[whole + 1] as number) << 8;
-    // falls through
-    case 1:
-      h ^= bytes[whole] as number;
-      h = Math.imul(h, M);
-  }
+  const tail = length - whole;
+  if (tail === 3) h ^= (bytes[whole + 2] as number) << 16;
+  if (tail >= 2) h ^= (bytes[whole + 1] as number) << 8;
+  if (tail >= 1) h = Math.imul(h ^ (bytes[whole] as number), M);
   h ^= h >>> 13;
   h = Math.imul(h, M);
   h ^= h >>> 15;

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   truncated_frame: { status: 400, retriable: false },
   empty_body: { status: 400, retriable: false },
   invalid_topic: { status: 400, retriable: false },
+  malformed_record: { status: 400, retriable: false },
+  invalid_partition: { status: 400, retriable: false },
   unauthorized: { status: 401, retriable: false },
   forbidden: { status: 403, retriable: false },
   not_found: { status: 404, retriable: false },
