@@ -25,7 +25,9 @@
 //   --warmup 2
 //   --partitions 6          partitions of each (fresh) topic
 //   --only pp,direct,proxy,http  phases to run (http: the proxy with Kafka's client replaced by
-//                           one that acknowledges at once, the HTTP side's own cost)
+//                           one that acknowledges at once, the HTTP side's own cost, and after
+//                           a proxy phase its latency at the proxy's half rate: the floor of the
+//                           open-loop figures, this load generator included)
 //   --direct platformatic   direct producers to run: platformatic (the server's client), kafkajs
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -263,6 +265,32 @@ async function underWrk(url, pid, bodyFile, messages) {
   };
 }
 
+/** `rate` requests per second posting `body` for `seconds`, open loop, on 64 connections. */
+async function atRate(url, body, rate) {
+  const keepAlive = keepAlivePool(url, 64);
+  try {
+    return await openLoop({
+      rate,
+      seconds,
+      send: async () => {
+        const res = await post(keepAlive, body);
+        await res.body.dump();
+        return res.statusCode === 200;
+      },
+    });
+  } finally {
+    await keepAlive.close();
+  }
+}
+
+/** The rate and latencies of an {@link openLoop} run, in messages per second. */
+const openLoopFigures = (run, messages) => ({
+  rate: (run.acked * messages) / seconds,
+  p50: quantile(run.latencies, 0.5),
+  p99: quantile(run.latencies, 0.99),
+  failed: run.failed,
+});
+
 async function proxyPhase(size, messages, dir) {
   const topic = await createTopic(admin, 'bench-proxy', partitions);
   const bodyFile = join(dir, `body-${size}.bin`);
@@ -281,27 +309,12 @@ async function proxyPhase(size, messages, dir) {
   try {
     const closed = await underWrk(url, child.pid, bodyFile, messages);
     // Half the peak, open loop: the latency an application sees when the proxy is not saturated.
-    const keepAlive = keepAlivePool(url, 64);
-    const half = await openLoop({
-      rate: closed.rate / messages / 2,
-      seconds,
-      send: async () => {
-        const res = await post(keepAlive, body);
-        await res.body.dump();
-        return res.statusCode === 200;
-      },
-    });
-    await keepAlive.close();
+    const half = await atRate(url, body, closed.rate / messages / 2);
     return {
       ...closed,
       topic,
       acked: closed.acked + half.acked * messages,
-      half: {
-        rate: (half.acked * messages) / seconds,
-        p50: quantile(half.latencies, 0.5),
-        p99: quantile(half.latencies, 0.99),
-        failed: half.failed,
-      },
+      half: openLoopFigures(half, messages),
     };
   } finally {
     await stopServer(child);
@@ -310,10 +323,14 @@ async function proxyPhase(size, messages, dir) {
 }
 const rssPeak = new Map();
 
-/** The proxy's HTTP side alone (bench/http-only.mjs): CPU per message before any Kafka work. */
-async function httpPhase(size, messages, dir) {
+/**
+ * The proxy's HTTP side alone (bench/http-only.mjs): CPU per message before any Kafka work, and,
+ * at the proxy's half rate, the latency of the HTTP path and of this load generator themselves
+ * (the floor under the proxy's open-loop figures).
+ */
+async function httpPhase(size, messages, dir, halfRate) {
   const bodyFile = join(dir, `body-http-${size}.bin`);
-  await framedBody(size, messages, bodyFile);
+  const body = await framedBody(size, messages, bodyFile);
   const { url, child } = await startServer(
     { KAFKA_PROXY_TOPIC: 'bench-http-only', KAFKA_PROXY_ACK_MODE: 'durable', ...serverSettings },
     'http-only',
@@ -321,8 +338,9 @@ async function httpPhase(size, messages, dir) {
   );
   try {
     const { acked: _acked, ...figures } = await underWrk(url, child.pid, bodyFile, messages);
+    const half = halfRate === undefined ? undefined : await atRate(url, body, halfRate / messages);
     // Not a Kafka figure: its rate is not held against Kafka's.
-    return { ...figures, noRatio: true };
+    return { ...figures, noRatio: true, half: half && openLoopFigures(half, messages) };
   } finally {
     await stopServer(child);
   }
@@ -359,7 +377,15 @@ try {
       ]);
     }
     if (phases.has('http')) {
-      phaseRows.push(['HTTP side alone (Kafka not called)', await httpPhase(size, messages, dir)]);
+      const halfRate = phaseRows.find(([name]) => name === 'kafka-proxy')?.[1].half.rate;
+      const http = await httpPhase(size, messages, dir, halfRate);
+      phaseRows.push(['HTTP side alone (Kafka not called)', http]);
+      if (http.half) {
+        phaseRows.push([
+          'HTTP side alone, same half rate, open loop',
+          { ...http.half, noRatio: true },
+        ]);
+      }
     }
     const anchor = phaseRows.find(([name]) => name === 'ProducerPerformance')?.[1].rate;
     for (const [name, r] of phaseRows) {
