@@ -184,7 +184,7 @@ async function kafkaPhase(size) {
   }
 }
 
-async function directPhase(size, messages, client) {
+async function directPhase(size, messages, client, rate = 0) {
   const topic = await createTopic(admin, 'bench-direct', partitions);
   const out = await run(process.execPath, [
     here('./direct.mjs'),
@@ -197,6 +197,7 @@ async function directPhase(size, messages, client) {
     `--concurrency=${connections}`,
     `--seconds=${seconds}`,
     `--warmup=${warmup}`,
+    `--rate=${rate}`,
   ]);
   const r = JSON.parse(out);
   return {
@@ -375,6 +376,20 @@ try {
         'kafka-proxy, half rate, open loop',
         { ...proxy.half, topic: undefined, cpuPer1000: undefined },
       ]);
+      if (phases.has('direct')) {
+        // The same rate straight into the server's Kafka client: the latency Kafka and the client
+        // themselves take, which the proxy cannot beat.
+        const direct = await directPhase(
+          size,
+          messages,
+          'platformatic',
+          proxy.half.rate / messages,
+        );
+        phaseRows.push([
+          'direct producer (platformatic), same half rate, open loop',
+          { ...direct, cpuPer1000: undefined, noRatio: true },
+        ]);
+      }
     }
     if (phases.has('http')) {
       const halfRate = phaseRows.find(([name]) => name === 'kafka-proxy')?.[1].half.rate;

@@ -4,13 +4,14 @@
 // the way the proxy's is: a Kafka client (`--client platformatic`, the server's, or `kafkajs`, the
 // one it replaced) configured as the server configures it (idempotent, acks=all), with `--concurrency` senders each sending whole requests
 // (`--messages` messages of `--size` random bytes, one explicit partition per request,
-// round-robin), for `--seconds` after `--warmup` seconds. Prints one JSON line: acknowledged
-// requests and messages, seconds, latency percentiles in ms.
+// round-robin), for `--seconds` after `--warmup` seconds; with `--rate N`, the measured seconds
+// are open loop instead: N requests a second, each timed from when it was due. Prints one JSON
+// line: acknowledged requests and messages, seconds, latency percentiles in ms.
 import { randomFillSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Producer, ProduceAcks } from '@platformatic/kafka';
 import kafkajs from 'kafkajs';
-import { quantile } from './lib.mjs';
+import { openLoop, quantile } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     client: { type: 'string', default: 'platformatic' },
+    rate: { type: 'string', default: '0' },
   },
 });
 const partitions = Number(values.partitions);
@@ -102,14 +104,29 @@ async function run(until) {
   return latencies;
 }
 
+/** `rate` requests a second for the measured seconds, open loop; resolves with the latencies. */
+async function atRate(rate) {
+  const { latencies } = await openLoop({
+    rate,
+    seconds: Number(values.seconds),
+    send: async () => {
+      const { partition, values: batch } = request();
+      await producer.send(partition, batch);
+      return true;
+    },
+  });
+  return latencies;
+}
+
+const rate = Number(values.rate);
 const warm = await run(performance.now() + Number(values.warmup) * 1000);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const latencies = await run(t0 + Number(values.seconds) * 1000);
+const latencies = rate > 0 ? await atRate(rate) : await run(t0 + Number(values.seconds) * 1000);
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 await producer.close();
-latencies.sort((a, b) => a - b);
+if (rate === 0) latencies.sort((a, b) => a - b);
 process.stdout.write(
   `${JSON.stringify({
     acked: (warm.length + latencies.length) * perRequest,
