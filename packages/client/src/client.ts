@@ -1,8 +1,9 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { encodeFrames, FRAME_HEADER_BYTES } from '@kproxy/framing';
+import { encodeFrames } from '@kproxy/framing';
 import { CONTENT_TYPES, ROUTES, setTopicPath } from '@kproxy/protocol';
-import { Batch, type PendingMessage, type SendResult } from './batch.js';
+import { Aborts, throwIfAborted } from './abort.js';
+import { Batch, PendingMessage, type SendResult } from './batch.js';
 import { KafkaProxyError } from './errors.js';
 import { asKafkaProxyError } from './failure.js';
 import { checkTopic, toBytes, type Message } from './message.js';
@@ -19,9 +20,9 @@ export interface SendOptions {
   /** Topic for this message; default: the client's `topic`, else the server's default topic. */
   topic?: string;
   /**
-   * Gives up waiting for this message. While it waits for room in a full queue, or before its
-   * batch is sent, the message is taken out; after, the request goes on for the other messages
-   * and this one may still land.
+   * Gives up on the call: its promise rejects with `aborted`. Messages not sent yet are taken
+   * out (from the line for room, or from their batch); a request already made goes on while it
+   * carries messages someone still waits for, so an aborted message may still land.
    */
   signal?: AbortSignal;
 }
@@ -68,8 +69,7 @@ export class KafkaProxyClient {
   readonly #queue: Batch[] = [];
   readonly #unsettled = new Set<Batch>();
   readonly #lifetime = new AbortController();
-  /** Messages waiting on each caller's signal: one abort listener per signal, not per message. */
-  readonly #watched = new WeakMap<AbortSignal, Map<PendingMessage, Batch | Waiter>>();
+  readonly #aborts = new Aborts((item, error) => this.#withdraw(item, error));
   readonly #room: Room;
   #inFlight = 0;
   #closing: Promise<void> | undefined;
@@ -109,23 +109,11 @@ export class KafkaProxyClient {
       const topic = this.#topicFor(options.topic);
       const signal = options.signal;
       const item = this.#prepare(message, undefined, signal);
-      const size = FRAME_HEADER_BYTES + item.bytes.length;
-      if (this.#room.tryTake(size, 1)) {
-        const promise = this.#track(item);
-        this.#enqueue(topic, item, signal);
-        return promise;
-      }
-      if (this.#options.onFull === 'reject') throw this.#queueFull();
-      const promise = this.#track(item);
-      const waiter = new Waiter(
-        size,
-        1,
-        () => this.#enqueue(topic, item, signal),
-        (error) => item.reject(error),
-      );
-      this.#room.wait(waiter);
-      if (signal) this.#watch(signal, item, waiter);
-      return promise;
+      if (this.#room.tryTake(item.framedBytes, 1)) this.#enqueue(topic, item);
+      else if (this.#options.onFull === 'reject') throw this.#queueFull();
+      else this.#room.wait(new Waiter([item], item.framedBytes, () => this.#enqueue(topic, item)));
+      this.#aborts.watch(signal, [item]);
+      return item.promise;
     } catch (err) {
       return Promise.reject(asKafkaProxyError(err));
     }
@@ -150,24 +138,24 @@ export class KafkaProxyClient {
       let index = 0;
       const items: PendingMessage[] = [];
       for (const message of messages) items.push(this.#prepare(message, index++, signal));
-      if (signal?.aborted) throw abortedError(signal);
-      const promises = items.map((item) => this.#track(item));
+      throwIfAborted(signal);
       // Queued single sends to this topic go first, so order is kept.
       const open = this.#open.get(topic ?? DEFAULT_TOPIC_KEY);
       if (open) this.#cut(open);
-      const chunks = [new Batch(topic, signal)];
+      const chunks = [new Batch(topic)];
       for (const item of items) {
         let chunk = chunks[chunks.length - 1] as Batch;
         if (!chunk.fits(item.bytes.length, this.#options.maxMessages, this.#options.maxBytes)) {
-          chunk = new Batch(topic, signal);
+          chunk = new Batch(topic);
           chunks.push(chunk);
         }
         chunk.add(item);
       }
       // Once one request is refused, later ones are too, so none overtakes it.
       let refused = false;
-      for (const chunk of chunks) refused = !this.#admitChunk(chunk, signal, refused);
-      return Promise.all(promises);
+      for (const chunk of chunks) refused = !this.#admitChunk(chunk, refused);
+      this.#aborts.watch(signal, items);
+      return Promise.all(items.map((item) => item.promise));
     } catch (err) {
       return Promise.reject(asKafkaProxyError(err));
     }
@@ -305,26 +293,11 @@ export class KafkaProxyClient {
         `${index === undefined ? 'the message' : `message ${index}`} is ${bytes.length} bytes; the limit is ${this.#options.maxMessageBytes} (maxMessageBytes)`,
       );
     }
-    if (signal?.aborted) throw abortedError(signal);
-    return { bytes, settled: false, resolve: () => undefined, reject: () => undefined };
+    throwIfAborted(signal);
+    return new PendingMessage(bytes);
   }
 
-  #track(item: PendingMessage): Promise<SendResult> {
-    return new Promise<SendResult>((resolve, reject) => {
-      item.resolve = (result) => {
-        if (item.settled) return;
-        item.settled = true;
-        resolve(result);
-      };
-      item.reject = (error) => {
-        if (item.settled) return;
-        item.settled = true;
-        reject(error);
-      };
-    });
-  }
-
-  #enqueue(topic: string | undefined, item: PendingMessage, signal: AbortSignal | undefined): void {
+  #enqueue(topic: string | undefined, item: PendingMessage): void {
     const { maxMessages, maxBytes, lingerMs } = this.#options;
     const key = topic ?? DEFAULT_TOPIC_KEY;
     let batch = this.#open.get(key);
@@ -339,7 +312,6 @@ export class KafkaProxyClient {
       batch.timer = setTimeout(() => this.#cut(lingering), lingerMs);
     }
     batch.add(item);
-    if (signal) this.#watch(signal, item, batch);
     if (batch.isFull(maxMessages, maxBytes)) this.#cut(batch);
   }
 
@@ -347,36 +319,22 @@ export class KafkaProxyClient {
    * Sends one request of a `sendBatch` once there is room for all of it; `false` if it was
    * refused (`onFull: 'reject'`, or `refuse`).
    */
-  #admitChunk(chunk: Batch, signal: AbortSignal | undefined, refuse: boolean): boolean {
+  #admitChunk(chunk: Batch, refuse: boolean): boolean {
     const send = (): void => {
+      for (const item of chunk.items) item.holder = chunk;
       this.#unsettled.add(chunk);
       this.#ready(chunk);
-    };
-    const fail = (error: KafkaProxyError): void => {
-      for (const item of chunk.items) item.reject(error);
     };
     if (!refuse && this.#room.tryTake(chunk.bodyBytes, chunk.items.length)) {
       send();
       return true;
     }
     if (refuse || this.#options.onFull === 'reject') {
-      fail(this.#queueFull());
+      const error = this.#queueFull();
+      for (const item of chunk.items) item.reject(error);
       return false;
     }
-    const onAbort = (): void => {
-      if (signal && this.#room.cancel(waiter)) fail(abortedError(signal));
-    };
-    const waiter = new Waiter(
-      chunk.bodyBytes,
-      chunk.items.length,
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        send();
-      },
-      fail,
-    );
-    this.#room.wait(waiter);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#room.wait(new Waiter(chunk.items, chunk.bodyBytes, send));
     return true;
   }
 
@@ -389,41 +347,20 @@ export class KafkaProxyClient {
     );
   }
 
-  #watch(signal: AbortSignal, item: PendingMessage, owner: Batch | Waiter): void {
-    let items = this.#watched.get(signal);
-    if (!items) {
-      const watched = new Map<PendingMessage, Batch>();
-      items = watched;
-      this.#watched.set(signal, watched);
-      signal.addEventListener(
-        'abort',
-        () => {
-          this.#watched.delete(signal);
-          const error = abortedError(signal);
-          for (const [pending, owner] of watched) {
-            // Waiting for room or still queued: take it out so it is never sent. Already sent:
-            // just stop waiting.
-            if (owner instanceof Waiter) this.#room.cancel(owner);
-            else if (this.#open.get(owner.topic ?? DEFAULT_TOPIC_KEY) === owner) {
-              if (owner.remove(pending))
-                this.#room.release(FRAME_HEADER_BYTES + pending.bytes.length, 1);
-            }
-            pending.reject(error);
-          }
-        },
-        { once: true },
-      );
-    }
-    items.set(item, owner);
-    if (owner instanceof Batch) {
-      const watched = items;
-      const forget = (): void => void watched.delete(item);
-      owner.done.then(forget, forget);
+  /** Takes a message given up on by its caller out of wherever it is; see {@link Aborts}. */
+  #withdraw(item: PendingMessage, error: KafkaProxyError): void {
+    const holder = item.holder;
+    if (holder instanceof Waiter) {
+      if (holder.items.every((i) => i.settled)) this.#room.cancel(holder);
+    } else if (holder && !holder.sent) {
+      if (holder.remove(item)) this.#room.release(item.framedBytes, 1);
+    } else if (holder?.items.every((i) => i.settled)) {
+      holder.cancel.abort(error);
     }
   }
 
-  #newBatch(topic: string | undefined, signal?: AbortSignal): Batch {
-    const batch = new Batch(topic, signal);
+  #newBatch(topic: string | undefined): Batch {
+    const batch = new Batch(topic);
     this.#unsettled.add(batch);
     return batch;
   }
@@ -446,6 +383,7 @@ export class KafkaProxyClient {
       const batch = this.#queue.shift();
       if (!batch) return;
       this.#inFlight++;
+      batch.sent = true;
       void this.#dispatch(batch).finally(() => {
         this.#inFlight--;
         this.#unsettled.delete(batch);
@@ -465,18 +403,16 @@ export class KafkaProxyClient {
     const started = Date.now();
     const framed = encodeFrames(items.map((item) => item.bytes));
     try {
-      const signals = [this.#lifetime.signal];
-      if (batch.signal) signals.push(batch.signal);
+      const signals = [this.#lifetime.signal, batch.cancel.signal];
       const body = this.#options.compression === 'gzip' ? await gzip(framed) : framed;
       const { method, path, headers } = produceRequest({
         topic,
         gzip: this.#options.compression === 'gzip',
         buffered: this.#options.ack === 'buffered',
       });
-      let attempts = 0;
       const res = await withRetry(
         (n) => {
-          attempts = n;
+          batch.attempts = n;
           return this.#transport.send({
             method,
             path,
@@ -498,7 +434,7 @@ export class KafkaProxyClient {
           messages: items.length,
           bytes: framed.length,
           status: res.status,
-          attempts,
+          attempts: batch.attempts,
           durationMs: Date.now() - started,
         }),
       );
