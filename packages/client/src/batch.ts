@@ -1,5 +1,6 @@
 import { FRAME_HEADER_BYTES } from '@kproxy/framing';
 import type { KafkaProxyError } from './errors.js';
+import type { Waiter } from './room.js';
 
 /** Where one message landed. `partition` and `offset` are known in durable mode only. */
 export interface SendResult {
@@ -12,11 +13,42 @@ export interface SendResult {
   durable: boolean;
 }
 
-export interface PendingMessage {
-  bytes: Uint8Array;
-  settled: boolean;
-  resolve: (result: SendResult) => void;
-  reject: (error: KafkaProxyError) => void;
+/** One message of a `send` or `sendBatch`, from the call until its promise settles. */
+export class PendingMessage {
+  settled = false;
+  /** What holds it now: its place in line for room, then its batch. */
+  holder: Waiter | Batch | undefined;
+  /** Runs once when it settles, however it settles. */
+  onSettled: (() => void) | undefined;
+  readonly promise: Promise<SendResult>;
+  #resolve!: (result: SendResult) => void;
+  #reject!: (error: KafkaProxyError) => void;
+
+  constructor(readonly bytes: Uint8Array) {
+    this.promise = new Promise<SendResult>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /** Framed size: the frame header plus the payload. */
+  get framedBytes(): number {
+    return FRAME_HEADER_BYTES + this.bytes.length;
+  }
+
+  resolve(result: SendResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.#resolve(result);
+    this.onSettled?.();
+  }
+
+  reject(error: KafkaProxyError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.#reject(error);
+    this.onSettled?.();
+  }
 }
 
 /** Messages going into one request to one topic (`undefined`: the server's default topic). */
@@ -24,13 +56,16 @@ export class Batch {
   readonly items: PendingMessage[] = [];
   bodyBytes = 0;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set once its request is made: from then on a message can no longer be taken out. */
+  sent = false;
+  /** HTTP attempts made for its request so far. */
+  attempts = 0;
+  /** Cancels its request: nobody waits for any of its messages any more. */
+  readonly cancel = new AbortController();
   readonly done: Promise<void>;
   finish!: () => void;
 
-  constructor(
-    readonly topic: string | undefined,
-    readonly signal?: AbortSignal,
-  ) {
+  constructor(readonly topic: string | undefined) {
     this.done = new Promise((resolve) => (this.finish = resolve));
   }
 
@@ -42,7 +77,8 @@ export class Batch {
 
   add(item: PendingMessage): void {
     this.items.push(item);
-    this.bodyBytes += FRAME_HEADER_BYTES + item.bytes.length;
+    this.bodyBytes += item.framedBytes;
+    item.holder = this;
   }
 
   /** Takes a message out; `false` if it was not in this batch. */
@@ -50,7 +86,7 @@ export class Batch {
     const i = this.items.indexOf(item);
     if (i < 0) return false;
     this.items.splice(i, 1);
-    this.bodyBytes -= FRAME_HEADER_BYTES + item.bytes.length;
+    this.bodyBytes -= item.framedBytes;
     return true;
   }
 

@@ -1,40 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acceptedTexts } from '@kproxy/fake-proxy';
-import { openGate, type Gate } from '../test/gate.js';
+import { drive, useGatedClient } from '../test/gated-client.js';
 import { useFakeProxy } from '../test/fake-proxy-client.js';
-import type { KafkaProxyClient } from './client.js';
-import { DEFAULTS, type KafkaProxyClientOptions } from './options.js';
+import { DEFAULTS } from './options.js';
 
 const setup = useFakeProxy();
-let gate: Gate | undefined;
-afterEach(async () => {
-  await gate?.close();
-  gate = undefined;
-});
-
 /** A client whose produce requests wait at a gate until the test releases them. */
-function openGated(
-  extra: Partial<KafkaProxyClientOptions>,
-  onHold?: (c: KafkaProxyClient) => void,
-): { c: KafkaProxyClient; gate: Gate } {
-  const ref: { client?: KafkaProxyClient } = {};
-  gate = openGate(() => ref.client && onHold?.(ref.client));
-  ref.client = setup.open({ dispatcher: gate.dispatcher, ...extra });
-  return { c: ref.client, gate };
-}
-
-/** Releases held requests one at a time until `until` settles. */
-async function drive(g: Gate, until: Promise<unknown>): Promise<void> {
-  let settled = false;
-  const done = until.then(
-    () => void (settled = true),
-    () => void (settled = true),
-  );
-  while (!settled) {
-    await Promise.race([g.waitForHeld(), done]);
-    g.releaseOne();
-  }
-}
+const openGated = useGatedClient(setup);
 
 const text = (char: string, framedBytes: number): string => char.repeat(framedBytes - 4);
 

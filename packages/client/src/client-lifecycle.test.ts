@@ -46,65 +46,7 @@ describe('close', () => {
   });
 });
 
-describe('cancellation', () => {
-  it('takes an aborted send out of its batch before it is sent', async () => {
-    const c = open({ batch: { lingerMs: 50 } });
-    const controller = new AbortController();
-    const kept = c.send('kept');
-    const dropped = c.send('dropped', { signal: controller.signal });
-    controller.abort();
-    await expect(dropped).rejects.toMatchObject({ code: 'aborted' });
-    await kept;
-    expect(acceptedTexts(setup.fake)).toEqual(['kept']);
-  });
-
-  it('shares one listener among all sends on the same signal', async () => {
-    const warnings: string[] = [];
-    const onWarning = (w: Error): void => void warnings.push(w.message);
-    process.on('warning', onWarning);
-    const controller = new AbortController();
-    const c = open({ batch: { maxMessages: 10 }, maxInFlight: 1 });
-    for (let round = 0; round < 20; round++) {
-      await Promise.all(
-        Array.from({ length: 30 }, (_, i) =>
-          c.send(`${round}.${i}`, { signal: controller.signal }),
-        ),
-      );
-    }
-    const late = c.send('late', { signal: controller.signal });
-    controller.abort();
-    await expect(late).rejects.toMatchObject({ code: 'aborted' });
-    await new Promise((r) => setImmediate(r));
-    process.off('warning', onWarning);
-    expect(warnings.filter((w) => w.includes('listeners'))).toEqual([]);
-    expect(acceptedTexts(setup.fake)).toHaveLength(600);
-  });
-
-  it('rejects at once when the signal is already aborted', async () => {
-    const c = open();
-    await expect(c.send('x', { signal: AbortSignal.abort() })).rejects.toMatchObject({
-      code: 'aborted',
-    });
-    await c.flush();
-    expect(setup.fake.requests).toHaveLength(0);
-  });
-
-  it('cancels a sendBatch waiting to retry', async () => {
-    setup.fake.script.push({
-      status: 503,
-      headers: { 'content-type': 'application/json', 'retry-after': '10' },
-      body: '{"error":"kafka_unavailable","message":"down"}',
-    });
-    const c = open();
-    const controller = new AbortController();
-    const started = Date.now();
-    const sending = c.sendBatch(['a', 'b'], { signal: controller.signal });
-    setTimeout(() => controller.abort(), 100);
-    await expect(sending).rejects.toMatchObject({ code: 'aborted', attempts: 1 });
-    expect(Date.now() - started).toBeLessThan(2000);
-    expect(setup.fake.accepted).toHaveLength(0);
-  });
-
+describe('the client signal', () => {
   it('the client signal rejects everything pending and closes the client', async () => {
     const controller = new AbortController();
     const c = open({ signal: controller.signal, batch: { lingerMs: 60_000 } });

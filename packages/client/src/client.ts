@@ -1,47 +1,24 @@
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
-import { encodeFrames, FRAME_HEADER_BYTES } from '@kproxy/framing';
-import { CONTENT_TYPES, ROUTES, setTopicPath } from '@kproxy/protocol';
-import { Batch, type PendingMessage, type SendResult } from './batch.js';
+import { throwIfAborted } from './abort.js';
+import { Admin, type HealthStatus } from './admin.js';
+import { PendingMessage, type SendResult } from './batch.js';
+import { Batcher, type QueueStatus } from './batcher.js';
 import { KafkaProxyError } from './errors.js';
 import { asKafkaProxyError } from './failure.js';
 import { checkTopic, toBytes, type Message } from './message.js';
 import { resolveOptions, type KafkaProxyClientOptions, type ResolvedOptions } from './options.js';
-import { abortedError, withRetry } from './retry.js';
-import { Room, Waiter } from './room.js';
-import { Transport, type HttpResponse } from './transport.js';
-import { produceRequest, produceResults, topicFromAnswer } from './wire.js';
-
-const gzip = promisify(gzipCallback);
-const DEFAULT_TOPIC_KEY = '';
+import { produce } from './produce.js';
+import { abortedError } from './retry.js';
+import { Transport } from './transport.js';
 
 export interface SendOptions {
   /** Topic for this message; default: the client's `topic`, else the server's default topic. */
   topic?: string;
   /**
-   * Gives up waiting for this message. While it waits for room in a full queue, or before its
-   * batch is sent, the message is taken out; after, the request goes on for the other messages
-   * and this one may still land.
+   * Gives up on the call: its promise rejects with `aborted`. Messages not sent yet are taken
+   * out (from the line for room, or from their batch); a request already made goes on while it
+   * carries messages someone still waits for, so an aborted message may still land.
    */
   signal?: AbortSignal;
-}
-
-/** What a client holds: see {@link KafkaProxyClient.queued}. */
-export interface QueueStatus {
-  /** Framed bytes (4 + length per message) in batches, queued or in flight. */
-  bytes: number;
-  /** Messages in batches, queued or in flight. */
-  messages: number;
-  /** Sends, and `sendBatch` requests, waiting for room. */
-  waiting: number;
-}
-
-/** Liveness and readiness of the proxy, from `GET /healthz` and `GET /readyz`. */
-export interface HealthStatus {
-  live: boolean;
-  ready: boolean;
-  /** Why the proxy is not ready, as it said so. */
-  reason?: string;
 }
 
 /**
@@ -64,27 +41,25 @@ export interface HealthStatus {
 export class KafkaProxyClient {
   readonly #options: ResolvedOptions;
   readonly #transport: Transport;
-  readonly #open = new Map<string, Batch>();
-  readonly #queue: Batch[] = [];
-  readonly #unsettled = new Set<Batch>();
   readonly #lifetime = new AbortController();
-  /** Messages waiting on each caller's signal: one abort listener per signal, not per message. */
-  readonly #watched = new WeakMap<AbortSignal, Map<PendingMessage, Batch | Waiter>>();
-  readonly #room: Room;
-  #inFlight = 0;
+  readonly #batcher: Batcher;
+  readonly #admin: Admin;
   #closing: Promise<void> | undefined;
 
   constructor(options: KafkaProxyClientOptions) {
     this.#options = resolveOptions(options);
     if (this.#options.topic !== undefined) checkTopic(this.#options.topic);
-    this.#room = new Room(this.#options.maxQueuedBytes, this.#options.maxQueuedMessages);
-    this.#transport = new Transport(
+    const transport = new Transport(
       this.#options.baseUrl,
       this.#options.token,
       this.#options.requestTimeoutMs,
       options.dispatcher,
       this.#options.tls,
     );
+    this.#transport = transport;
+    const context = { options: this.#options, transport, signal: this.#lifetime.signal };
+    this.#batcher = new Batcher(this.#options, (batch) => produce(batch, context));
+    this.#admin = new Admin(this.#options, transport, this.#lifetime.signal);
     const signal = options.signal;
     if (signal) {
       const onAbort = (): void => this.#abortAll(abortedError(signal));
@@ -109,23 +84,8 @@ export class KafkaProxyClient {
       const topic = this.#topicFor(options.topic);
       const signal = options.signal;
       const item = this.#prepare(message, undefined, signal);
-      const size = FRAME_HEADER_BYTES + item.bytes.length;
-      if (this.#room.tryTake(size, 1)) {
-        const promise = this.#track(item);
-        this.#enqueue(topic, item, signal);
-        return promise;
-      }
-      if (this.#options.onFull === 'reject') throw this.#queueFull();
-      const promise = this.#track(item);
-      const waiter = new Waiter(
-        size,
-        1,
-        () => this.#enqueue(topic, item, signal),
-        (error) => item.reject(error),
-      );
-      this.#room.wait(waiter);
-      if (signal) this.#watch(signal, item, waiter);
-      return promise;
+      this.#batcher.add(topic, item, signal);
+      return item.promise;
     } catch (err) {
       return Promise.reject(asKafkaProxyError(err));
     }
@@ -150,24 +110,9 @@ export class KafkaProxyClient {
       let index = 0;
       const items: PendingMessage[] = [];
       for (const message of messages) items.push(this.#prepare(message, index++, signal));
-      if (signal?.aborted) throw abortedError(signal);
-      const promises = items.map((item) => this.#track(item));
-      // Queued single sends to this topic go first, so order is kept.
-      const open = this.#open.get(topic ?? DEFAULT_TOPIC_KEY);
-      if (open) this.#cut(open);
-      const chunks = [new Batch(topic, signal)];
-      for (const item of items) {
-        let chunk = chunks[chunks.length - 1] as Batch;
-        if (!chunk.fits(item.bytes.length, this.#options.maxMessages, this.#options.maxBytes)) {
-          chunk = new Batch(topic, signal);
-          chunks.push(chunk);
-        }
-        chunk.add(item);
-      }
-      // Once one request is refused, later ones are too, so none overtakes it.
-      let refused = false;
-      for (const chunk of chunks) refused = !this.#admitChunk(chunk, signal, refused);
-      return Promise.all(promises);
+      throwIfAborted(signal);
+      this.#batcher.addAll(topic, items, signal);
+      return Promise.all(items.map((item) => item.promise));
     } catch (err) {
       return Promise.reject(asKafkaProxyError(err));
     }
@@ -183,7 +128,7 @@ export class KafkaProxyClient {
    * ```
    */
   get queued(): QueueStatus {
-    return { bytes: this.#room.bytes, messages: this.#room.messages, waiting: this.#room.waiting };
+    return this.#batcher.queued;
   }
 
   /**
@@ -199,25 +144,15 @@ export class KafkaProxyClient {
    * ```
    */
   waitForRoom(): Promise<void> {
-    return this.#room.whenRoom();
+    return this.#batcher.whenRoom();
   }
 
   /**
    * Sends every queued batch now, including sends still waiting for room, and resolves once all
    * batches sent so far are settled.
    */
-  async flush(): Promise<void> {
-    const last = this.#room.last;
-    for (;;) {
-      for (const batch of [...this.#open.values()]) this.#cut(batch);
-      const unsettled = [...this.#unsettled].map((b) => b.done);
-      // Every wait ends as a batch settles and frees room, so the line moves on each turn.
-      if (last?.state !== 'waiting' || unsettled.length === 0) {
-        await Promise.all(unsettled);
-        return;
-      }
-      await Promise.race(unsettled);
-    }
+  flush(): Promise<void> {
+    return this.#batcher.flush();
   }
 
   /**
@@ -227,18 +162,14 @@ export class KafkaProxyClient {
   async setTopic(topic: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     this.#assertOpen();
     checkTopic(topic);
-    const open = this.#open.get(DEFAULT_TOPIC_KEY);
-    if (open) this.#cut(open);
-    const defaultTopicBatches = [...this.#unsettled].filter((b) => b.topic === undefined);
-    await Promise.all(defaultTopicBatches.map((b) => b.done));
-    await this.#call('POST', setTopicPath(topic), options.signal);
+    await this.#batcher.flushTopic(undefined);
+    await this.#admin.setTopic(topic, options.signal);
   }
 
   /** The server's current default topic (`GET /topic`). */
   async getTopic(options: { signal?: AbortSignal } = {}): Promise<string> {
     this.#assertOpen();
-    const res = await this.#call('GET', ROUTES.topic.path, options.signal);
-    return topicFromAnswer(res);
+    return this.#admin.getTopic(options.signal);
   }
 
   /**
@@ -247,23 +178,7 @@ export class KafkaProxyClient {
    */
   async health(options: { signal?: AbortSignal } = {}): Promise<HealthStatus> {
     this.#assertOpen();
-    const probe = async (path: string): Promise<{ ok: boolean; reason?: string }> => {
-      try {
-        await this.#transport.send({ method: 'GET', path, signal: options.signal });
-        return { ok: true };
-      } catch (err) {
-        if (err instanceof KafkaProxyError && err.status !== undefined) {
-          return { ok: false, reason: `${err.status} ${err.code}: ${err.message}` };
-        }
-        throw err;
-      }
-    };
-    const live = await probe(ROUTES.health.path);
-    const ready = await probe(ROUTES.readiness.path);
-    const status: HealthStatus = { live: live.ok, ready: ready.ok };
-    const reason = ready.reason ?? live.reason;
-    if (reason !== undefined) status.reason = reason;
-    return status;
+    return this.#admin.health(options.signal);
   }
 
   /**
@@ -305,250 +220,13 @@ export class KafkaProxyClient {
         `${index === undefined ? 'the message' : `message ${index}`} is ${bytes.length} bytes; the limit is ${this.#options.maxMessageBytes} (maxMessageBytes)`,
       );
     }
-    if (signal?.aborted) throw abortedError(signal);
-    return { bytes, settled: false, resolve: () => undefined, reject: () => undefined };
-  }
-
-  #track(item: PendingMessage): Promise<SendResult> {
-    return new Promise<SendResult>((resolve, reject) => {
-      item.resolve = (result) => {
-        if (item.settled) return;
-        item.settled = true;
-        resolve(result);
-      };
-      item.reject = (error) => {
-        if (item.settled) return;
-        item.settled = true;
-        reject(error);
-      };
-    });
-  }
-
-  #enqueue(topic: string | undefined, item: PendingMessage, signal: AbortSignal | undefined): void {
-    const { maxMessages, maxBytes, lingerMs } = this.#options;
-    const key = topic ?? DEFAULT_TOPIC_KEY;
-    let batch = this.#open.get(key);
-    if (batch && !batch.fits(item.bytes.length, maxMessages, maxBytes)) {
-      this.#cut(batch);
-      batch = undefined;
-    }
-    if (!batch) {
-      batch = this.#newBatch(topic);
-      this.#open.set(key, batch);
-      const lingering = batch;
-      batch.timer = setTimeout(() => this.#cut(lingering), lingerMs);
-    }
-    batch.add(item);
-    if (signal) this.#watch(signal, item, batch);
-    if (batch.isFull(maxMessages, maxBytes)) this.#cut(batch);
-  }
-
-  /**
-   * Sends one request of a `sendBatch` once there is room for all of it; `false` if it was
-   * refused (`onFull: 'reject'`, or `refuse`).
-   */
-  #admitChunk(chunk: Batch, signal: AbortSignal | undefined, refuse: boolean): boolean {
-    const send = (): void => {
-      this.#unsettled.add(chunk);
-      this.#ready(chunk);
-    };
-    const fail = (error: KafkaProxyError): void => {
-      for (const item of chunk.items) item.reject(error);
-    };
-    if (!refuse && this.#room.tryTake(chunk.bodyBytes, chunk.items.length)) {
-      send();
-      return true;
-    }
-    if (refuse || this.#options.onFull === 'reject') {
-      fail(this.#queueFull());
-      return false;
-    }
-    const onAbort = (): void => {
-      if (signal && this.#room.cancel(waiter)) fail(abortedError(signal));
-    };
-    const waiter = new Waiter(
-      chunk.bodyBytes,
-      chunk.items.length,
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        send();
-      },
-      fail,
-    );
-    this.#room.wait(waiter);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return true;
-  }
-
-  #queueFull(): KafkaProxyError {
-    const { maxQueuedBytes, maxQueuedMessages } = this.#options;
-    return new KafkaProxyError(
-      'queue_full',
-      `the client's queue is full (maxQueuedBytes ${maxQueuedBytes}, maxQueuedMessages ${maxQueuedMessages}); send again once earlier sends settle`,
-      { retriable: true },
-    );
-  }
-
-  #watch(signal: AbortSignal, item: PendingMessage, owner: Batch | Waiter): void {
-    let items = this.#watched.get(signal);
-    if (!items) {
-      const watched = new Map<PendingMessage, Batch>();
-      items = watched;
-      this.#watched.set(signal, watched);
-      signal.addEventListener(
-        'abort',
-        () => {
-          this.#watched.delete(signal);
-          const error = abortedError(signal);
-          for (const [pending, owner] of watched) {
-            // Waiting for room or still queued: take it out so it is never sent. Already sent:
-            // just stop waiting.
-            if (owner instanceof Waiter) this.#room.cancel(owner);
-            else if (this.#open.get(owner.topic ?? DEFAULT_TOPIC_KEY) === owner) {
-              if (owner.remove(pending))
-                this.#room.release(FRAME_HEADER_BYTES + pending.bytes.length, 1);
-            }
-            pending.reject(error);
-          }
-        },
-        { once: true },
-      );
-    }
-    items.set(item, owner);
-    if (owner instanceof Batch) {
-      const watched = items;
-      const forget = (): void => void watched.delete(item);
-      owner.done.then(forget, forget);
-    }
-  }
-
-  #newBatch(topic: string | undefined, signal?: AbortSignal): Batch {
-    const batch = new Batch(topic, signal);
-    this.#unsettled.add(batch);
-    return batch;
-  }
-
-  /** Closes an open batch to new messages and queues it for sending. */
-  #cut(batch: Batch): void {
-    clearTimeout(batch.timer);
-    const key = batch.topic ?? DEFAULT_TOPIC_KEY;
-    if (this.#open.get(key) === batch) this.#open.delete(key);
-    this.#ready(batch);
-  }
-
-  #ready(batch: Batch): void {
-    this.#queue.push(batch);
-    this.#pump();
-  }
-
-  #pump(): void {
-    while (this.#inFlight < this.#options.maxInFlight) {
-      const batch = this.#queue.shift();
-      if (!batch) return;
-      this.#inFlight++;
-      void this.#dispatch(batch).finally(() => {
-        this.#inFlight--;
-        this.#unsettled.delete(batch);
-        this.#room.release(batch.bodyBytes, batch.items.length);
-        batch.finish();
-        this.#pump();
-      });
-    }
-  }
-
-  /** Sends one batch and settles its messages; never rejects. */
-  async #dispatch(batch: Batch): Promise<void> {
-    const items = batch.items.filter((item) => !item.settled);
-    if (items.length === 0) return;
-    const topic = batch.topic;
-    const { hooks } = this.#options;
-    const started = Date.now();
-    const framed = encodeFrames(items.map((item) => item.bytes));
-    try {
-      const signals = [this.#lifetime.signal];
-      if (batch.signal) signals.push(batch.signal);
-      const body = this.#options.compression === 'gzip' ? await gzip(framed) : framed;
-      const { method, path, headers } = produceRequest({
-        topic,
-        gzip: this.#options.compression === 'gzip',
-        buffered: this.#options.ack === 'buffered',
-      });
-      let attempts = 0;
-      const res = await withRetry(
-        (n) => {
-          attempts = n;
-          return this.#transport.send({
-            method,
-            path,
-            headers,
-            body,
-            signal: AbortSignal.any(signals),
-          });
-        },
-        {
-          options: this.#options.retry,
-          signal: AbortSignal.any(signals),
-          onRetry: (attempt, delayMs, error) =>
-            safely(() => hooks.onRetry?.({ topic, attempt, delayMs, error })),
-        },
-      );
-      safely(() =>
-        hooks.onBatchSent?.({
-          topic,
-          messages: items.length,
-          bytes: framed.length,
-          status: res.status,
-          attempts,
-          durationMs: Date.now() - started,
-        }),
-      );
-      const results = produceResults(res, topic, items.length);
-      items.forEach((item, index) => item.resolve(results[index] as SendResult));
-    } catch (err) {
-      const error = asKafkaProxyError(err);
-      safely(() => hooks.onFailure?.({ topic, messages: items.length, error }));
-      for (const item of items) item.reject(error);
-    }
-  }
-
-  async #call(method: 'GET' | 'POST', path: string, signal?: AbortSignal): Promise<HttpResponse> {
-    const signals = [this.#lifetime.signal];
-    if (signal) signals.push(signal);
-    const combined = AbortSignal.any(signals);
-    return withRetry(
-      () =>
-        this.#transport.send({
-          method,
-          path,
-          headers: { accept: CONTENT_TYPES.json },
-          signal: combined,
-        }),
-      {
-        options: this.#options.retry,
-        signal: combined,
-        onRetry: (attempt, delayMs, error) =>
-          safely(() =>
-            this.#options.hooks.onRetry?.({ topic: undefined, attempt, delayMs, error }),
-          ),
-      },
-    );
+    throwIfAborted(signal);
+    return new PendingMessage(bytes);
   }
 
   #abortAll(error: KafkaProxyError): void {
-    for (const waiter of this.#room.clear()) waiter.fail(error);
-    for (const batch of [...this.#open.values(), ...this.#queue]) {
-      clearTimeout(batch.timer);
-      for (const item of batch.items) item.reject(error);
-    }
+    this.#batcher.failAll(error);
     this.#lifetime.abort(error);
     this.#closing ??= this.flush().finally(() => this.#transport.destroy());
-  }
-}
-
-function safely(hook: () => void): void {
-  try {
-    hook();
-  } catch {
-    // hooks are for metrics; a broken hook must not break delivery
   }
 }

@@ -1,9 +1,6 @@
-export {
-  KafkaProxyClient,
-  type SendOptions,
-  type HealthStatus,
-  type QueueStatus,
-} from './client.js';
+export { KafkaProxyClient, type SendOptions } from './client.js';
+export type { HealthStatus } from './admin.js';
+export type { QueueStatus } from './batcher.js';
 export type { SendResult } from './batch.js';
 export {
   KafkaProxyError,

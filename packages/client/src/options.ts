@@ -57,6 +57,15 @@ export interface ClientHooks {
   onFailure?: (event: FailureEvent) => void;
 }
 
+/** Calls a hook the way {@link ClientHooks} promises: a broken hook must not break delivery. */
+export function callHook(hook: () => void): void {
+  try {
+    hook();
+  } catch {
+    // hooks are for metrics; what they throw is ignored
+  }
+}
+
 /**
  * Options of {@link KafkaProxyClient}; only `url` and `token` are required.
  *

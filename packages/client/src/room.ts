@@ -1,3 +1,4 @@
+import type { PendingMessage } from './batch.js';
 import type { KafkaProxyError } from './errors.js';
 
 /** A send (or a `sendBatch` request) waiting for room in the client's queue. */
@@ -5,13 +6,24 @@ export class Waiter {
   state: 'waiting' | 'admitted' | 'cancelled' = 'waiting';
 
   constructor(
+    /** The messages it waits for: one for a send, one request's worth for a `sendBatch`. */
+    readonly items: readonly PendingMessage[],
+    /** Their framed bytes. */
     readonly bytes: number,
-    readonly messages: number,
     /** Called once room has been taken for it: it joins a batch. */
     readonly admit: () => void,
-    /** Called when the client gives up on it (the client's own signal was aborted). */
-    readonly fail: (error: KafkaProxyError) => void,
-  ) {}
+  ) {
+    for (const item of items) item.holder = this;
+  }
+
+  get messages(): number {
+    return this.items.length;
+  }
+
+  /** The client gives up on it (the client's own signal was aborted). */
+  fail(error: KafkaProxyError): void {
+    for (const item of this.items) item.reject(error);
+  }
 }
 
 /**
