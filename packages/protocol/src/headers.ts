@@ -13,6 +13,13 @@ export const HEADERS = {
   requestId: 'x-request-id',
   /** Seconds to wait before retrying, on every retriable error answer. */
   retryAfter: 'retry-after',
+  /** Per request, framed bodies: every message gets this UTF-8 key (and so its partition). */
+  key: 'x-kafka-proxy-key',
+  /** Per request: every message goes to this partition (0-based; out of range: 400). */
+  partition: 'x-kafka-proxy-partition',
+  /** W3C trace context, copied into every record as a Kafka header of the same name. */
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
 } as const;
 
 /** When a produce request is answered: after Kafka acknowledged it (200), or once queued (202). */

@@ -12,7 +12,9 @@ export {
   NOT_READY_CODES,
   type ErrorReply,
   type HealthReply,
+  type OffsetsReply,
   type ProduceReply,
+  type RecordOffset,
   type ReadyReply,
   type TopicReply,
 } from './replies.js';

@@ -22,8 +22,27 @@ export interface ProduceReply {
   count: number;
   bytes: number;
   ack: AckMode;
+  /** Durable, when the whole request went to one partition. */
   partition?: number;
   baseOffset?: string;
+  /** Durable, records bodies: where each record went, in request order. */
+  offsets?: RecordOffset[];
+}
+
+/** Where one record was written: its partition and offset (a decimal string: 64-bit). */
+export interface RecordOffset {
+  partition: number;
+  offset: string;
+}
+
+/**
+ * The reply to a Confluent-REST-v2-compatible JSON produce request (durable): each record's
+ * partition and offset in record order, as those products answer (schema ids are always null).
+ */
+export interface OffsetsReply {
+  key_schema_id: null;
+  value_schema_id: null;
+  offsets: { partition: number; offset: number }[];
 }
 
 /** `GET /topic`: the current default topic. */
