@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { isValidTopicName, TOPIC_NAME_RULE } from '@kproxy/protocol';
 import { parseTokensFile, type TokenRule } from './auth.js';
-import { isValidTopicName } from './topic-name.js';
 
-/** How a produce request is acknowledged (see SPEC §4). */
+/** How a produce request is acknowledged (see "Delivery" in apps/server/README.md). */
 export type AckMode = 'durable' | 'buffered';
 /** Compression applied to record batches sent to Kafka. */
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -25,7 +25,7 @@ export interface Config {
     readonly requestTimeoutMs: number;
   };
   /**
-   * The management listener (SPEC §10): `/metrics`, `/healthz` and `/readyz` over plain HTTP
+   * The management listener (apps/server/README.md): `/metrics`, `/healthz` and `/readyz` over plain HTTP
    * without a token, for scrapers and probes; undefined when no port is configured.
    */
   readonly management: { readonly host: string | undefined; readonly port: number } | undefined;
@@ -155,7 +155,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     help: 'accepted and ignored: the flusher is built in',
   },
-  { env: 'KAFKA_PROXY_TOPIC', flag: 'topic', kind: 'string', help: 'initial default topic' },
+  {
+    env: 'KAFKA_PROXY_TOPIC',
+    flag: 'topic',
+    kind: 'string',
+    help: `initial default topic (${TOPIC_NAME_RULE})`,
+  },
   {
     env: 'KAFKA_PROXY_FORCE_TOPIC',
     flag: 'force-topic',
@@ -548,7 +553,7 @@ export function loadConfig(
       if (!isValidTopicName(forceRaw)) {
         r.fail(
           'KAFKA_PROXY_FORCE_TOPIC',
-          'true, false or a topic name ([a-zA-Z0-9._-], 1-249 characters)',
+          `true, false or a topic name (${TOPIC_NAME_RULE})`,
           forceRaw,
         );
       }
@@ -557,17 +562,13 @@ export function loadConfig(
     }
   }
   if (initial !== undefined && !isValidTopicName(initial)) {
-    r.fail(
-      'KAFKA_PROXY_TOPIC',
-      'a topic name: 1 to 249 characters of [a-zA-Z0-9._-], not "." or ".."',
-      initial,
-    );
+    r.fail('KAFKA_PROXY_TOPIC', `a topic name: ${TOPIC_NAME_RULE}`, initial);
   }
 
   const store = r.oneOf<'file' | 'kafka'>('KAFKA_PROXY_TOPIC_STORE', ['file', 'kafka'], 'file');
   const storeTopic = r.string('KAFKA_PROXY_TOPIC_STORE_TOPIC') ?? DEFAULTS.storeTopic;
   if (!isValidTopicName(storeTopic)) {
-    r.fail('KAFKA_PROXY_TOPIC_STORE_TOPIC', 'a topic name', storeTopic);
+    r.fail('KAFKA_PROXY_TOPIC_STORE_TOPIC', `a topic name: ${TOPIC_NAME_RULE}`, storeTopic);
   }
 
   const maxMessageBytes = r.integer('KAFKA_PROXY_MAX_MESSAGE_BYTES', DEFAULTS.maxMessageBytes, 1);

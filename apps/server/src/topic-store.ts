@@ -1,7 +1,7 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isValidTopicName } from '@kproxy/protocol';
 import { ConfigError } from './config.js';
-import { isValidTopicName } from './topic-name.js';
 
 /**
  * The default topic that `POST /` pushes to. `current()` is synchronous so that a request reads
