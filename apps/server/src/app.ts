@@ -78,7 +78,7 @@ export function createApp(deps: AppDependencies): ProxyApp {
   const metrics =
     deps.metrics ??
     createMetrics({ version: serverVersion(), droppedLogLines: () => droppedLogLines(logger) });
-  const budget = new BufferBudget(config.limits.maxBufferedBytes);
+  const budget = new BufferBudget(config.limits.maxBufferedBytes, metrics.reservedBytes);
   const flusher = new Flusher({
     producer,
     maxMessages: config.flusher.maxMessages,

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { encodeFrames } from '@kproxy/framing';
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_OVERHEAD_BYTES, readFramedBody } from './body.js';
+import { checkContentType, MESSAGE_OVERHEAD_BYTES, readFramedBody } from './body.js';
 import { BufferBudget } from './buffer-budget.js';
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
@@ -37,6 +37,42 @@ describe('readFramedBody', () => {
     await expect(
       readFramedBody(streamOf([body]), new Headers(), limits, budget.reserve()),
     ).rejects.toMatchObject({ code: 'buffer_full', status: 503 });
+  });
+
+  it('gives back the bytes of a body it rejects', async () => {
+    const budget = new BufferBudget(1 << 20);
+    const truncated = encodeFrames([new Uint8Array(60), new Uint8Array(60)]).subarray(0, 100);
+    await expect(
+      readFramedBody(streamOf([truncated]), new Headers(), limits, budget.reserve()),
+    ).rejects.toMatchObject({ code: 'truncated_frame', status: 400 });
+    expect(budget.used).toBe(0);
+  });
+
+  it('cancels a web stream it stops reading early', async () => {
+    let cancelled = false;
+    const frame = encodeFrames([new Uint8Array(1000)]);
+    const source = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(frame);
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const small = { maxBodyBytes: 4096, maxMessageBytes: 1 << 20, maxMessages: 1000 };
+    await expect(
+      readFramedBody(source, new Headers(), small, new BufferBudget(1 << 20).reserve()),
+    ).rejects.toMatchObject({ code: 'body_too_large', status: 413 });
+    expect(cancelled).toBe(true);
+  });
+
+  it('refuses any Content-Type but application/octet-stream with 415', () => {
+    expect(() => checkContentType('application/octet-stream; charset=binary')).not.toThrow();
+    expect(() => checkContentType('Application/Octet-Stream')).not.toThrow();
+    expect(() => checkContentType('text/plain')).toThrow(
+      expect.objectContaining({ code: 'unsupported_media_type', status: 415 }),
+    );
+    expect(() => checkContentType(undefined)).toThrow(/got none/);
   });
 
   it('refuses a body of more messages than the limit, even empty ones, with 413', async () => {

@@ -1,6 +1,7 @@
 import { Readable, type Transform, type TransformOptions } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate, type ZlibOptions } from 'node:zlib';
 import { FrameDecoder, FramingError } from '@kproxy/framing';
+import { CONTENT_TYPES } from '@kproxy/protocol';
 import type { Reservation } from './buffer-budget.js';
 import { ProxyError } from './errors.js';
 
@@ -42,13 +43,13 @@ const DECODERS: Record<string, CreateDecoder | undefined> = {
   br: () => createBrotliDecompress(streamOptions),
 };
 
-/** Throws 415 unless the request says `Content-Type: application/octet-stream`. */
+/** Throws 415 unless the `Content-Type` is that of a framed body ({@link CONTENT_TYPES}). */
 export function checkContentType(contentType: string | null | undefined): void {
   const type = contentType?.split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/octet-stream') {
+  if (type !== CONTENT_TYPES.frames) {
     throw new ProxyError(
       'unsupported_media_type',
-      `Content-Type must be application/octet-stream (got ${contentType === null || contentType === undefined ? 'none' : JSON.stringify(contentType)})`,
+      `Content-Type must be ${CONTENT_TYPES.frames} (got ${contentType === null || contentType === undefined ? 'none' : JSON.stringify(contentType)})`,
     );
   }
 }
@@ -91,26 +92,12 @@ async function* nodeChunks(body: Readable): AsyncGenerator<Uint8Array> {
   for await (const chunk of body.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
 }
 
-async function* webChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    // Stops reading; the HTTP layer drains or closes the connection after the response.
-    reader.cancel().catch(() => undefined);
-  }
-}
-
 /**
  * Decompresses lazily: zlib only inflates as far as the consumer reads, so stopping at the body
  * limit stops a decompression bomb after at most one zlib chunk past the limit.
  */
 async function* decoded(
-  chunks: AsyncGenerator<Uint8Array>,
+  chunks: AsyncIterable<Uint8Array>,
   createDecoder: (() => Transform) | undefined,
 ): AsyncGenerator<Uint8Array> {
   if (createDecoder === undefined) {
@@ -140,7 +127,7 @@ async function* decoded(
  * checked against decoded bytes before they accumulate, the bytes held are reserved against the
  * buffer bound chunk by chunk (including a frame still arriving, so slow uploads of large frames
  * cannot hold memory the bound never sees), and the whole body must be valid before anything is
- * returned.
+ * returned. A body it rejects has its reservation released.
  *
  * @throws ProxyError `empty_body`, `truncated_frame` (400), `body_too_large`,
  *   `message_too_large`, `too_many_messages` (413), `buffer_full` (503).
@@ -162,7 +149,9 @@ export async function readFramedBody(
   const messages: Uint8Array[] = [];
   let bytes = 0;
   let total = 0;
-  const chunks = body instanceof Readable ? nodeChunks(body) : webChunks(body);
+  // A web stream's own iterator cancels it when the reader stops early; the HTTP layer then
+  // drains or closes the connection after the response.
+  const chunks = body instanceof Readable ? nodeChunks(body) : body;
   const stream = decoded(chunks, createDecoder);
   try {
     for await (const chunk of stream) {
@@ -189,12 +178,15 @@ export async function readFramedBody(
       for (const message of completed) messages.push(message);
     }
     decoder.end();
+    if (total === 0)
+      throw new ProxyError('empty_body', 'the body is empty: send at least one frame');
   } catch (error) {
+    // Nothing of a rejected body is kept: its bytes go back to the budget at once.
+    reservation.release();
     throw fromFramingError(error, limits);
   } finally {
     await stream.return(undefined);
   }
-  if (total === 0) throw new ProxyError('empty_body', 'the body is empty: send at least one frame');
   return { messages, bytes };
 }
 

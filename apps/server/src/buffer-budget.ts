@@ -12,12 +12,18 @@ export interface Reservation {
   release(): void;
 }
 
+/** Where the budget reports the bytes it holds (`kafka_proxy_reserved_bytes`). */
+export interface ReservedGauge {
+  set(bytes: number): void;
+}
+
 /**
  * The bound on memory held by messages: being received, buffered, or in flight to Kafka. Bytes are
  * reserved as a body is decoded, so many concurrent large uploads cannot exceed the bound either.
+ * The gauge, when given, follows every change, so it is current whoever grows or releases.
  *
  * @example
- * const budget = new BufferBudget(256 * 1024 * 1024);
+ * const budget = new BufferBudget(256 * 1024 * 1024, metrics.reservedBytes);
  * const r = budget.reserve();
  * r.grow(1024); // throws ProxyError('buffer_full') past the bound
  * r.release();
@@ -25,7 +31,10 @@ export interface Reservation {
 export class BufferBudget {
   #used = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    private readonly gauge?: ReservedGauge,
+  ) {}
 
   /** Bytes currently reserved. */
   get used(): number {
@@ -50,12 +59,14 @@ export class BufferBudget {
         }
         this.#used += n;
         held += n;
+        this.gauge?.set(this.#used);
       },
       release: () => {
         if (released) return;
         released = true;
         this.#used -= held;
         held = 0;
+        this.gauge?.set(this.#used);
       },
     };
   }

@@ -1,19 +1,75 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, loadConfig, usage, wantsVersion } from './config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, usage, wantsVersion } from './config.js';
+import { SETTINGS } from './settings.js';
 
 const base = { KAFKA_PROXY_TOKEN: 't', KAFKA_PROXY_TOPIC: 'events' };
 
 describe('loadConfig', () => {
-  it('applies the defaults and freezes the result', () => {
+  it('applies the defaults the README gives and freezes the result', () => {
     const config = loadConfig(base);
-    expect(config.http.port).toBe(8080);
+    expect(config.http).toMatchObject({ port: 8080, requestTimeoutMs: 120_000 });
     expect(config.ackMode).toBe('durable');
-    expect(config.kafka.brokers).toEqual(['localhost:9092']);
-    expect(config.flusher.maxMessages).toBe(DEFAULTS.flusherNumMessages);
+    expect(config.kafka).toMatchObject({
+      brokers: ['localhost:9092'],
+      clientId: 'kafka-proxy',
+      compression: 'none',
+      sasl: undefined,
+      tls: false,
+    });
+    expect(config.flusher).toEqual({
+      maxMessages: 10_000,
+      maxBytes: 1024 * 1024,
+      maxInFlight: 2,
+      lingerMs: 2,
+    });
+    expect(config.limits).toEqual({
+      maxBodyBytes: 16 * 1024 * 1024,
+      maxMessageBytes: 1_000_000,
+      maxMessages: 200_000,
+      maxBufferedBytes: 256 * 1024 * 1024,
+    });
+    expect(config.topic).toEqual({
+      initial: 'events',
+      force: false,
+      cacheFile: undefined,
+      store: 'file',
+      storeTopic: '_kafka_proxy_topic',
+    });
+    expect(config).toMatchObject({ ackTimeoutMs: 10_000, shutdownTimeoutMs: 25_000 });
+    expect(config).toMatchObject({ logLevel: 'info', dev: false, management: undefined });
     expect(Object.isFrozen(config.limits)).toBe(true);
+  });
+
+  it('keeps the spaces of a SASL password and requires the user name with a mechanism', () => {
+    const sasl = { ...base, KAFKA_PROXY_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512' };
+    const config = loadConfig({
+      ...sasl,
+      KAFKA_PROXY_KAFKA_SASL_USERNAME: ' user ',
+      KAFKA_PROXY_KAFKA_SASL_PASSWORD: ' pass ',
+    });
+    expect(config.kafka.sasl).toEqual({
+      mechanism: 'scram-sha-512',
+      username: 'user',
+      password: ' pass ',
+    });
+    expect(() => loadConfig({ ...sasl, KAFKA_PROXY_KAFKA_SASL_USERNAME: 'u' })).toThrow(
+      'KAFKA_PROXY_KAFKA_SASL_PASSWORD (--kafka-sasl-password) must be set when a SASL mechanism is',
+    );
+  });
+
+  it('refuses a buffer bound below the body limit', () => {
+    expect(() =>
+      loadConfig({
+        ...base,
+        KAFKA_PROXY_MAX_BODY_BYTES: '1000',
+        KAFKA_PROXY_MAX_BUFFERED_BYTES: '999',
+      }),
+    ).toThrow(/KAFKA_PROXY_MAX_BUFFERED_BYTES .*at least KAFKA_PROXY_MAX_BODY_BYTES \(1000\)/);
   });
 
   it('reads the original variable names, with fractional flusher seconds', () => {
@@ -80,6 +136,23 @@ describe('loadConfig', () => {
     expect(wantsVersion(['--port', '1'])).toBe(false);
   });
 
+  it('lists every flag in the usage text with its variable and default', () => {
+    const text = usage();
+    expect(text).toMatch(/^ {2}--port <value> +KAFKA_PROXY_PORT: listen port \(default 8080\)$/m);
+    expect(text).toMatch(/^ {2}--dev +KAFKA_PROXY_DEV: .*\(default false\)$/m);
+    expect(text).toMatch(
+      /^ {2}--flusher-timeout <value> +KAFKA_FLUSHER_TIMEOUT: .*\(default 0\.002\)$/m,
+    );
+    for (const setting of Object.values(SETTINGS)) {
+      expect(text).toContain(`--${setting.flag}`);
+      expect(text).toContain(`${setting.env}: `);
+    }
+  });
+
+  it('refuses an unknown flag with the usage text', () => {
+    expect(() => loadConfig(base, ['--prot', '1'])).toThrow(/--prot[\s\S]*Usage: kafka-proxy/);
+  });
+
   it.each([
     ['KAFKA_PROXY_PORT', 'eighty', /KAFKA_PROXY_PORT \(--port\) must be a whole number/],
     ['KAFKA_FLUSHER_TIMEOUT', '-1', /KAFKA_FLUSHER_TIMEOUT .* seconds/],
@@ -120,5 +193,38 @@ describe('loadConfig', () => {
       force: true,
     });
     expect(loadConfig({ ...base, KAFKA_PROXY_FORCE_TOPIC: 'false' }).topic.force).toBe(false);
+  });
+});
+
+describe('the configuration table of apps/server/README.md', () => {
+  const readme = readFileSync(
+    join(dirname(fileURLToPath(import.meta.url)), '../README.md'),
+    'utf8',
+  );
+  const section = readme.slice(readme.indexOf('## Configuration'));
+  const rows = section
+    .slice(0, section.indexOf('\n\n', section.indexOf('| variable')))
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => line.split('|')[1] ?? '');
+
+  it('lists every setting the server reads, and no other', () => {
+    const listed = rows.flatMap((cell) =>
+      [...cell.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]),
+    );
+    expect([...listed].sort()).toEqual(
+      Object.values(SETTINGS)
+        .map((s) => s.env)
+        .sort(),
+    );
+  });
+
+  it('names each flag it shows beside its own variable', () => {
+    const byEnv = new Map(Object.values(SETTINGS).map((s) => [s.env, s.flag]));
+    const shown = rows.flatMap((cell) =>
+      [...cell.matchAll(/`([A-Z][A-Z0-9_]+)` \(`--([a-z-]+)`\)/g)].map((m) => [m[1], m[2]]),
+    );
+    expect(shown.length).toBeGreaterThan(0);
+    for (const [env, flag] of shown) expect(byEnv.get(env ?? '')).toBe(flag);
   });
 });

@@ -222,20 +222,30 @@ describe('Flusher', () => {
     });
   });
 
-  it('flushes everything on close and refuses requests afterwards', async () => {
-    const { producer, request, flusher } = setup({ lingerMs: 60_000 });
+  it('flushes everything on close and refuses requests afterwards, giving back their bytes', async () => {
+    const { producer, request, flusher, budget } = setup({ lingerMs: 60_000 });
     const tickets = await Promise.all([request('t', ['a']), request('u', ['b'])]);
     await flusher.close();
     expect(producer.sends.flat().reduce((n, b) => n + b.messages.length, 0)).toBe(2);
     await Promise.all(tickets.map((t) => t.delivered));
+    expect(budget.used).toBe(0);
     await expect(request('t', ['late'])).rejects.toMatchObject({ code: 'shutting_down' });
+    expect(budget.used).toBe(0);
   });
 
-  it('fails with kafka_unavailable when the partition count cannot be read', async () => {
-    const { producer, request } = setup();
+  it('fails with kafka_unavailable when the partition count cannot be read, holding no bytes', async () => {
+    const { producer, request, budget } = setup();
     producer.partitionCount = () =>
       Promise.reject(new ProxyError('kafka_unavailable', 'no metadata'));
     await expect(request('t', ['a'])).rejects.toMatchObject({ code: 'kafka_unavailable' });
+    expect(budget.used).toBe(0);
+  });
+
+  it('answers ack_timeout when the partition count takes longer than the ack timeout', async () => {
+    const { producer, request, budget } = setup();
+    producer.partitionCount = () => new Promise(() => undefined);
+    await expect(request('t', ['a'], 20)).rejects.toMatchObject({ code: 'ack_timeout' });
+    expect(budget.used).toBe(0);
   });
 });
 

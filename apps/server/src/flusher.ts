@@ -1,4 +1,5 @@
 import type { Reservation } from './buffer-budget.js';
+import { withDeadline } from './deadline.js';
 import { ProxyError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { ProduceBatch, Producer } from './producer.js';
@@ -128,17 +129,27 @@ export class Flusher {
    * Picks the request's partition and buffers it. Resolves once it is queued (a buffered-mode
    * request can be answered then); `ticket.delivered` settles when Kafka acknowledged it.
    * Throws `shutting_down` after {@link close}, `kafka_unavailable` when partitions can't be
-   * read, `ack_timeout` when not even that happened within the ack timeout.
+   * read, `ack_timeout` when not even that happened within the ack timeout. From this call on
+   * the request's reservation is the flusher's: released when the request is refused here, or
+   * once it settled.
    */
   async enqueue(request: FlushRequest, options: EnqueueOptions = {}): Promise<Ticket> {
-    if (this.#closing) throw shuttingDown();
     const { ackTimeoutMs } = options;
     const started = this.#now();
-    const partition =
-      ackTimeoutMs === undefined
-        ? await this.#pickPartition(request.topic)
-        : await withinAckTimeout(this.#pickPartition(request.topic), ackTimeoutMs);
-    if (this.#closing) throw shuttingDown();
+    let partition: number;
+    try {
+      if (this.#closing) throw shuttingDown();
+      partition =
+        ackTimeoutMs === undefined
+          ? await this.#pickPartition(request.topic)
+          : await withDeadline(this.#pickPartition(request.topic), ackTimeoutMs, () =>
+              ackTimeout(ackTimeoutMs),
+            );
+      if (this.#closing) throw shuttingDown();
+    } catch (error) {
+      request.reservation.release();
+      throw error;
+    }
     let pending!: Pending;
     const delivered = new Promise<Delivery>((resolve, reject) => {
       pending = { request, partition, settled: false, timer: undefined, resolve, reject };
@@ -441,16 +452,3 @@ const isRetriable = (error: unknown): boolean => error instanceof ProxyError && 
 const errorCode = (error: unknown): string =>
   error instanceof ProxyError ? error.code : 'internal';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** `promise`, or `ack_timeout` once `ms` have passed. */
-async function withinAckTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(ackTimeout(ms)), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -10,9 +10,11 @@ import {
   findErrorBy,
   type BaseOptions,
 } from '@platformatic/kafka';
+import { isValidTopicName } from '@kproxy/protocol';
+import { withDeadline } from './deadline.js';
 import { ProxyError } from './errors.js';
 import { toProxyError } from './kafka-producer.js';
-import { assertTopicName, isValidTopicName } from './topic-name.js';
+import { assertTopicName } from './topic-name.js';
 import type { TopicStore } from './topic-store.js';
 
 /** The compacted topic that holds the default topic when no other name is configured. */
@@ -227,8 +229,12 @@ export class KafkaTopicStore implements TopicStore {
       throw new ProxyError('internal', 'the topic store was started before');
     this.#state = 'starting';
     try {
-      await withTimeout(this.#connect(), this.#startTimeoutMs, 'connecting to Kafka');
-      const end = await withTimeout(this.#endOffset(), this.#startTimeoutMs, 'reading offsets');
+      await withDeadline(this.#connect(), this.#startTimeoutMs, () =>
+        timedOut('connecting to Kafka', this.#startTimeoutMs),
+      );
+      const end = await withDeadline(this.#endOffset(), this.#startTimeoutMs, () =>
+        timedOut('reading offsets', this.#startTimeoutMs),
+      );
       await this.#log.waitUntil(end, this.#startTimeoutMs, () =>
         unavailable(`reading ${this.storeTopic} to offset ${end} timed out`),
       );
@@ -481,10 +487,11 @@ export class KafkaTopicStore implements TopicStore {
       if (producer === undefined) throw closing();
       let failure: ProxyError;
       try {
-        const { offsets = [] } = await withTimeout(
+        const left = deadline - Date.now();
+        const { offsets = [] } = await withDeadline(
           producer.send({ messages: [record] }),
-          deadline - Date.now(),
-          `writing to ${this.storeTopic}`,
+          left,
+          () => timedOut(`writing to ${this.storeTopic}`, left),
         );
         const written = offsets.find((o) => o.topic === this.storeTopic && o.partition === 0);
         if (written !== undefined) return written.offset;
@@ -523,20 +530,12 @@ function unavailable(msg: string, cause?: unknown): ProxyError {
   return new ProxyError('kafka_unavailable', msg, cause === undefined ? {} : { cause });
 }
 
+function timedOut(what: string, ms: number): ProxyError {
+  return unavailable(`${what} timed out after ${ms} ms`);
+}
+
 function closing(): ProxyError {
   return new ProxyError('shutting_down', 'the topic store is closing');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(unavailable(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

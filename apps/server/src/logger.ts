@@ -1,11 +1,12 @@
 import type { Writable } from 'node:stream';
+import { HEADERS } from '@kproxy/protocol';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 /** Headers that carry credentials: censored wherever a log line includes request headers. */
 export const REDACTED_PATHS = [
-  'headers["x-kafka-proxy-token"]',
+  `headers["${HEADERS.token}"]`,
   'headers.authorization',
-  'req.headers["x-kafka-proxy-token"]',
+  `req.headers["${HEADERS.token}"]`,
   'req.headers.authorization',
   'token',
 ];
@@ -18,11 +19,12 @@ export const DEFAULT_MAX_PENDING_LOG_BYTES = 4 * 1024 * 1024;
 
 /**
  * Where the logger writes: stdout by default, never blocking and never growing without bound
- * (SPEC §10). Lines go through the stream's own asynchronous writes; a line that would take the
- * bytes waiting for the reader past `maxPendingBytes` is dropped and counted, and so is every
- * line once the output failed (the reader exited: EPIPE). pino's default destination instead
- * retries failed writes synchronously when the process exits, so a stalled or dead stdout held
- * the process forever; with this one, exiting loses the lines still waiting, never the process.
+ * (see "Operations" in apps/server/README.md). Lines go through the stream's own asynchronous
+ * writes; a line that would take the bytes waiting for the reader past `maxPendingBytes` is
+ * dropped and counted, and so is every line once the output failed (the reader exited: EPIPE).
+ * pino's default destination instead retries failed writes synchronously when the process exits,
+ * so a stalled or dead stdout held the process forever; with this one, exiting loses the lines
+ * still waiting, never the process.
  *
  * @example
  * const output = new LogOutput(process.stdout, 1024 * 1024);

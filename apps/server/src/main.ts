@@ -6,14 +6,35 @@
 // Exit codes: 0 clean shutdown, 1 failure or a shutdown that ran out of time, 2 invalid
 // configuration, 3 cannot listen (port in use, privileged port, foreign address), 130 forced by a
 // second signal.
+import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, usage, wantsHelp, wantsVersion } from './config.js';
 import { createKafkaProducer, kafkaClientOptions } from './kafka-producer.js';
 import { KafkaTopicStore } from './kafka-topic-store.js';
 import { createLogger } from './logger.js';
 import { ListenError, startServer } from './server.js';
-import { FileTopicStore } from './topic-store.js';
+import { FileTopicStore, TopicStoreError } from './topic-store.js';
 import { serverVersion } from './version.js';
+
+/** Every start-up failure's exit code and what is said about it, in one place. */
+function failedToStart(error: unknown, logger: Logger | undefined): never {
+  if (
+    error instanceof ConfigError ||
+    (error instanceof TopicStoreError && error.code === 'no_default_topic')
+  ) {
+    process.stderr.write(`kafka-proxy: ${error.message}\n`);
+    process.exit(2);
+  }
+  // Before the logger exists only the configuration can fail; anything else is a bug to show.
+  if (logger === undefined) throw error;
+  if (error instanceof ListenError) {
+    // One line that says what to change; a stack trace would bury it.
+    logger.fatal({ code: error.code }, error.message);
+    process.exit(3);
+  }
+  logger.fatal({ err: error }, 'could not start');
+  process.exit(1);
+}
 
 const argv = process.argv.slice(2);
 if (wantsHelp(argv)) {
@@ -28,9 +49,7 @@ let config;
 try {
   config = loadConfig(process.env, argv);
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`kafka-proxy: ${error.message}\n`);
-  process.exit(2);
+  failedToStart(error, undefined);
 }
 const logger = createLogger(config.logLevel);
 for (const warning of config.warnings) logger.warn(warning);
@@ -94,15 +113,5 @@ try {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 } catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`kafka-proxy: ${error.message}\n`);
-    process.exit(2);
-  }
-  if (error instanceof ListenError) {
-    // One line that says what to change; a stack trace would bury it.
-    logger.fatal({ code: error.code }, error.message);
-    process.exit(3);
-  }
-  logger.fatal({ err: error }, 'could not start');
-  process.exit(1);
+  failedToStart(error, logger);
 }

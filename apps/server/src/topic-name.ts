@@ -1,9 +1,6 @@
 import { isValidTopicName, TOPIC_NAME_RULE } from '@kproxy/protocol';
 import { ProxyError } from './errors.js';
 
-// The server's modules check names through here; the rule itself is the contract's.
-export { isValidTopicName };
-
 /**
  * Returns `name` when it is a legal Kafka topic name, else throws `invalid_topic` (400).
  *

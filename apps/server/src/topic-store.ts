@@ -1,7 +1,6 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ConfigError } from './config.js';
-import { isValidTopicName } from './topic-name.js';
+import { isValidTopicName } from '@kproxy/protocol';
 
 /**
  * The default topic that `POST /` pushes to. `current()` is synchronous so that a request reads
@@ -12,6 +11,29 @@ export interface TopicStore {
   current(): string;
   set(topic: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Why a {@link FileTopicStore} cannot start (or was used before it started). */
+export type TopicStoreErrorCode =
+  'no_default_topic' | 'unreadable_cache' | 'invalid_cache' | 'not_started';
+
+/**
+ * The file topic store's own failures, each with a stable `code`: `no_default_topic` is a
+ * configuration mistake (the entry point exits 2 for it, like an invalid setting); the others
+ * are start-up failures.
+ *
+ * @example
+ * if (error instanceof TopicStoreError && error.code === 'no_default_topic') process.exit(2);
+ */
+export class TopicStoreError extends Error {
+  constructor(
+    readonly code: TopicStoreErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'TopicStoreError';
+  }
 }
 
 /** Options for {@link FileTopicStore}. */
@@ -47,17 +69,25 @@ export class FileTopicStore implements TopicStore {
       try {
         cached = (await readFile(cacheFile, 'utf8')).trim();
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw new TopicStoreError(
+            'unreadable_cache',
+            `topic cache ${cacheFile} cannot be read: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
       }
       if (cached !== undefined && !isValidTopicName(cached)) {
-        throw new Error(
+        throw new TopicStoreError(
+          'invalid_cache',
           `topic cache ${cacheFile} holds an invalid topic name ${JSON.stringify(cached.slice(0, 300))}`,
         );
       }
     }
     const topic = cached ?? initial;
     if (topic === undefined) {
-      throw new ConfigError(
+      throw new TopicStoreError(
+        'no_default_topic',
         'no default topic: set KAFKA_PROXY_TOPIC (--topic), or KAFKA_FLUSHER_TOPIC_CACHE to a file holding one',
       );
     }
@@ -65,8 +95,9 @@ export class FileTopicStore implements TopicStore {
   }
 
   current(): string {
-    if (this.#topic === undefined)
-      throw new Error('FileTopicStore.current() called before start()');
+    if (this.#topic === undefined) {
+      throw new TopicStoreError('not_started', 'FileTopicStore.current() called before start()');
+    }
     return this.#topic;
   }
 

@@ -1,5 +1,6 @@
-// Suite 4: buffered mode (202, flushed within the flush interval) and graceful shutdown: whatever
-// got 200/202 is in Kafka, late connections are refused, and the process exits 0.
+// Buffered mode (202, flushed within the flush interval) and graceful shutdown, as "Delivery" in
+// apps/server/README.md describes them: whatever got 200/202 is in Kafka, late connections are
+// refused, and the process exits 0.
 import { connect } from 'node:net';
 import { encodeFrames } from '@kproxy/framing';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,6 @@
-// Suite 1: the original Python proxy's clients keep working, through a real listening server.
+// Drop-in compatibility: the original Python proxy's clients keep working unchanged (its routes,
+// header, body format, success texts and variable names; see the top of apps/server/README.md),
+// through a real listening server.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,6 @@
-// Suite 3: durable mode under concurrency. Every message lands exactly once, each request's messages
-// sit together in one partition in request order, and the JSON reply says where.
+// Durable mode under concurrency ("Delivery" in apps/server/README.md). Every message lands exactly
+// once, each request's messages sit together in one partition in request order, and the JSON
+// reply says where.
 import { Pool } from 'undici';
 import { encodeFrames } from '@kproxy/framing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

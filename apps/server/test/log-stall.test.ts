@@ -1,6 +1,6 @@
-// SPEC §10: logging never blocks shutdown. A real server process whose stdout is a pipe that is
-// full and nobody reads, or whose reader has exited, must still end within the shutdown timeout
-// on SIGTERM: the log lines are lost, never the process.
+// Logging never blocks shutdown ("Operations" in apps/server/README.md). A real server process
+// whose stdout is a pipe that is full and nobody reads, or whose reader has exited, must still end
+// within the shutdown timeout on SIGTERM: the log lines are lost, never the process.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';

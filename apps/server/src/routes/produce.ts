@@ -2,13 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { ACK_MODES, HEADERS, ROUTES, type AckMode, type ProduceReply } from '@kproxy/protocol';
 import type { Context, Hono } from 'hono';
-import { readFramedBody } from '../body.js';
+import { checkContentType, readFramedBody } from '../body.js';
 import type { AppEnv, ServerContext } from '../context.js';
 import { ProxyError } from '../errors.js';
-import type { Delivery, Ticket } from '../flusher.js';
+import type { Delivery } from '../flusher.js';
 import { prefersJson } from '../negotiate.js';
 import { assertTopicName } from '../topic-name.js';
-import { checkContentType } from '../body.js';
 import { authenticate } from './auth-middleware.js';
 import { honoPath } from './paths.js';
 import { unavailability } from './readiness.js';
@@ -42,61 +41,53 @@ async function produce(c: Context<AppEnv>, ctx: ServerContext, topic: string): P
   const notReady = unavailability(ctx);
   if (notReady !== undefined) throw notReady;
 
+  // The body reader gives the bytes back if it rejects the body, the flusher from then on.
   const reservation = ctx.budget.reserve();
-  let ticket: Ticket | undefined;
-  try {
-    const body = await readFramedBody(
-      nodeRequest(c) ?? c.req.raw.body,
-      c.req.raw.headers,
-      config.limits,
-      reservation,
-    );
-    ctx.metrics.reservedBytes.set(ctx.budget.used);
-    // The ack timeout counts from here: how long the upload took is the request timeout's concern.
-    ticket = await flusher.enqueue(
-      { topic, messages: body.messages, bytes: body.bytes, reservation },
-      { ackTimeoutMs: mode === 'durable' ? config.ackTimeoutMs : undefined },
-    );
-    const count = body.messages.length;
-    metrics.messagesIn.inc({ topic }, count);
-    metrics.bytesIn.inc({ topic }, body.bytes);
-    const logFields = { ...c.get('logFields'), messages: count, bytes: body.bytes };
-    c.set('logFields', { ...logFields, partition: ticket.partition });
+  const body = await readFramedBody(
+    nodeRequest(c) ?? c.req.raw.body,
+    c.req.raw.headers,
+    config.limits,
+    reservation,
+  );
+  // The ack timeout counts from here: how long the upload took is the request timeout's concern.
+  const ticket = await flusher.enqueue(
+    { topic, messages: body.messages, bytes: body.bytes, reservation },
+    { ackTimeoutMs: mode === 'durable' ? config.ackTimeoutMs : undefined },
+  );
+  const count = body.messages.length;
+  metrics.messagesIn.inc({ topic }, count);
+  metrics.bytesIn.inc({ topic }, body.bytes);
+  const logFields = { ...c.get('logFields'), messages: count, bytes: body.bytes };
+  c.set('logFields', { ...logFields, partition: ticket.partition });
 
-    let delivery: Delivery | undefined;
-    if (mode === 'durable') {
-      delivery = await ticket.delivered;
-      c.set('logFields', { ...c.get('logFields'), baseOffset: delivery.baseOffset });
-    } else {
-      // Answered 202 already: the flusher retries it until Kafka takes it, so this happens only
-      // when Kafka refuses the records for good. Nobody else would ever hear of it.
-      ticket.delivered.catch((error: unknown) => {
-        ctx.logger.error(
-          { ...logFields, partition: ticket?.partition, err: error },
-          'a buffered request was dropped: Kafka refused its messages',
-        );
-      });
-    }
-    const status = mode === 'durable' ? 200 : 202;
-    if (prefersJson(c.req.header('accept'))) {
-      const reply: ProduceReply = {
-        topic,
-        count,
-        bytes: body.bytes,
-        ack: mode,
-        ...(delivery === undefined
-          ? {}
-          : { partition: delivery.partition, baseOffset: delivery.baseOffset }),
-      };
-      return c.json(reply, status);
-    }
-    return c.text(`${count} messages received`, status);
-  } catch (error) {
-    // Until the flusher owns the request, its bytes are ours to give back.
-    if (ticket === undefined) reservation.release();
-    ctx.metrics.reservedBytes.set(ctx.budget.used);
-    throw error;
+  let delivery: Delivery | undefined;
+  if (mode === 'durable') {
+    delivery = await ticket.delivered;
+    c.set('logFields', { ...c.get('logFields'), baseOffset: delivery.baseOffset });
+  } else {
+    // Answered 202 already: the flusher retries it until Kafka takes it, so this happens only
+    // when Kafka refuses the records for good. Nobody else would ever hear of it.
+    ticket.delivered.catch((error: unknown) => {
+      ctx.logger.error(
+        { ...logFields, partition: ticket.partition, err: error },
+        'a buffered request was dropped: Kafka refused its messages',
+      );
+    });
   }
+  const status = mode === 'durable' ? 200 : 202;
+  if (prefersJson(c.req.header('accept'))) {
+    const reply: ProduceReply = {
+      topic,
+      count,
+      bytes: body.bytes,
+      ack: mode,
+      ...(delivery === undefined
+        ? {}
+        : { partition: delivery.partition, baseOffset: delivery.baseOffset }),
+    };
+    return c.json(reply, status);
+  }
+  return c.text(`${count} messages received`, status);
 }
 
 /**
