@@ -24,7 +24,6 @@ function readiness(ctx: ServerContext): (c: Context) => Response {
 /** `/metrics`: the registry in Prometheus's text format. */
 function metricsText(ctx: ServerContext): (c: Context) => Promise<Response> {
   return async (c) => {
-    ctx.metrics.reservedBytes.set(ctx.budget.used);
     const text = await ctx.metrics.registry.metrics();
     return c.body(text, 200, { 'content-type': ctx.metrics.registry.contentType });
   };
