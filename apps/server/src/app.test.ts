@@ -2,10 +2,12 @@ import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeFrames } from '@kproxy/framing';
+import { encodeFrames, encodeRecords, type ProxyRecord } from '@kproxy/framing';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '@kproxy/protocol';
+import { ProxyError } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { partitionForKey } from './partition.js';
 import { TOKEN, testApp } from '../test/support/test-app.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -442,5 +444,67 @@ describe('operations', () => {
     ].sort();
     expect(documented).toEqual(routes);
     expect(registered).toEqual(routes);
+  });
+});
+
+/** Bytes the buffer budget holds now (its gauge). */
+const reserved = async (metrics: {
+  reservedBytes: { get(): Promise<{ values: { value: number }[] }> };
+}) => (await metrics.reservedBytes.get()).values[0]?.value;
+
+describe('a request whose records span partitions', () => {
+  const RECORDS = { 'content-type': 'application/vnd.kafka-proxy.records.v1' };
+  const keyed = (...keys: string[]) =>
+    encodeRecords(
+      keys.map((k) => ({ key: enc(k), value: enc(`v-${k}`), headers: [], timestamp: null })),
+    );
+
+  it('writes each partition in request order and answers each record where it went', async () => {
+    const { app, producer } = await testApp();
+    producer.partitions = 4;
+    const keys = ['a', 'b', 'c', 'd', 'a', 'e', 'b'];
+    const res = await post(app, '/topics/t', keyed(...keys), {
+      ...RECORDS,
+      accept: 'application/json',
+    });
+    expect(res.status).toBe(200);
+    const { offsets } = (await res.json()) as { offsets: { partition: number; offset: string }[] };
+    // Each record is in its key's partition, at the offset the reply gives it.
+    for (const [i, key] of keys.entries()) {
+      const { partition, offset } = offsets[i] as { partition: number; offset: string };
+      expect(partition).toBe(partitionForKey(enc(key), 4));
+      const log = producer.logs.get(`t/${partition}`) ?? [];
+      expect((log[Number(offset)] as ProxyRecord).key).toEqual(enc(key));
+    }
+  });
+
+  it('answers the error of a partition that failed, and gives every byte back', async () => {
+    const { app, producer, metrics } = await testApp();
+    producer.partitions = 4;
+    const failing = partitionForKey(enc('b'), 4);
+    producer.failBatch = (batch) =>
+      batch.partition === failing ? new ProxyError('kafka_rejected', 'refused') : undefined;
+    const res = await post(app, '/topics/t', keyed('a', 'b'), RECORDS);
+    expect((await errorOf(res)).error).toBe('kafka_rejected');
+    expect(await reserved(metrics)).toBe(0);
+  });
+
+  it('refuses a partition header out of range, producing nothing and giving every byte back', async () => {
+    const { app, producer, metrics } = await testApp();
+    producer.partitions = 2;
+    const res = await post(app, '/topics/t', keyed('a'), {
+      ...RECORDS,
+      'x-kafka-proxy-partition': '2',
+    });
+    expect(await errorOf(res)).toMatchObject({ status: 400, error: 'invalid_partition' });
+    expect(producer.sends).toEqual([]);
+    expect(await reserved(metrics)).toBe(0);
+  });
+
+  it('refuses a request key on a records body', async () => {
+    const { app, producer } = await testApp();
+    const res = await post(app, '/topics/t', keyed('a'), { ...RECORDS, 'x-kafka-proxy-key': 'k' });
+    expect(await errorOf(res)).toMatchObject({ status: 400, error: 'bad_request' });
+    expect(producer.sends).toEqual([]);
   });
 });

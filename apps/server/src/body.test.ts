@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { encodeFrames } from '@kproxy/framing';
 import { describe, expect, it } from 'vitest';
-import { checkContentType, MESSAGE_OVERHEAD_BYTES, readFramedBody } from './body.js';
+import { bodyFormat, MESSAGE_OVERHEAD_BYTES, readFramedBody } from './body.js';
 import { BufferBudget } from './buffer-budget.js';
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
@@ -27,7 +27,11 @@ describe('readFramedBody', () => {
       limits,
       new BufferBudget(1 << 20).reserve(),
     );
-    expect(result.messages.map((m) => Buffer.from(m).toString())).toEqual(['hello', '', 'world!']);
+    expect(result.messages.map((m) => Buffer.from(m as Uint8Array).toString())).toEqual([
+      'hello',
+      '',
+      'world!',
+    ]);
     expect(result.bytes).toBe(11);
   });
 
@@ -66,13 +70,21 @@ describe('readFramedBody', () => {
     expect(cancelled).toBe(true);
   });
 
-  it('refuses any Content-Type but application/octet-stream with 415', () => {
-    expect(() => checkContentType('application/octet-stream; charset=binary')).not.toThrow();
-    expect(() => checkContentType('Application/Octet-Stream')).not.toThrow();
-    expect(() => checkContentType('text/plain')).toThrow(
+  it('tells the body formats apart by Content-Type, and refuses any other with 415', () => {
+    const anyRoute = { json: false };
+    expect(bodyFormat('application/octet-stream; charset=binary', anyRoute)).toBe('frames');
+    expect(bodyFormat('Application/Octet-Stream', anyRoute)).toBe('frames');
+    expect(bodyFormat('application/vnd.kafka-proxy.records.v1', anyRoute)).toBe('records');
+    expect(bodyFormat('application/vnd.kafka.binary.v2+json', { json: true })).toBe('binary');
+    expect(bodyFormat('application/vnd.kafka.json.v2+json', { json: true })).toBe('json');
+    expect(() => bodyFormat('text/plain', anyRoute)).toThrow(
       expect.objectContaining({ code: 'unsupported_media_type', status: 415 }),
     );
-    expect(() => checkContentType(undefined)).toThrow(/got none/);
+    expect(() => bodyFormat('application/vnd.kafka.json.v2+json', anyRoute)).toThrow(
+      /POST \/topics\/\{topic\} only/,
+    );
+    expect(() => bodyFormat(undefined, anyRoute)).toThrow(/got none/);
+    expect(() => bodyFormat('constructor', anyRoute)).toThrow(/must be application\/octet-stream/);
   });
 
   it('refuses a body of more messages than the limit, even empty ones, with 413', async () => {
@@ -183,7 +195,10 @@ describe('readFramedBody from a Node stream (the request under @hono/node-server
       limits,
       new BufferBudget(1 << 20).reserve(),
     );
-    expect(result.messages.map((m) => Buffer.from(m).toString())).toEqual(['hello', 'world!']);
+    expect(result.messages.map((m) => Buffer.from(m as Uint8Array).toString())).toEqual([
+      'hello',
+      'world!',
+    ]);
     expect(result.bytes).toBe(11);
   });
 

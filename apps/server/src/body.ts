@@ -1,9 +1,11 @@
 import { Readable, type Transform, type TransformOptions } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate, type ZlibOptions } from 'node:zlib';
-import { FrameDecoder, FramingError } from '@kproxy/framing';
+import { decodeRecord, FrameDecoder, FramingError, RecordError } from '@kproxy/framing';
 import { CONTENT_TYPES } from '@kproxy/protocol';
 import type { Reservation } from './buffer-budget.js';
 import { ProxyError } from './errors.js';
+import { parseJsonRecords, type JsonEmbedding } from './json-records.js';
+import { messageBytes, type Message } from './producer.js';
 
 /** Size limits, applied to the decoded (decompressed) body. */
 export interface BodyLimits {
@@ -22,10 +24,29 @@ export const MESSAGE_OVERHEAD_BYTES = 64;
 
 /** The messages of a fully read and validated body. */
 export interface FramedBody {
-  messages: Uint8Array[];
+  /** Values (a framed body) or records (a records or JSON body), in request order. */
+  messages: Message[];
   /** Sum of message payload sizes (what Kafka stores; frame headers excluded). */
   bytes: number;
+  /** JSON bodies: the partition each record asked for, if any (undefined when none did). */
+  partitions?: (number | undefined)[] | undefined;
 }
+
+/**
+ * How a produce body is written: the original frames of values, frames of records, or the
+ * Confluent-v2-compatible JSON of records with base64 (`binary`) or JSON (`json`) keys and values.
+ */
+export type BodyFormat = 'frames' | 'records' | JsonEmbedding;
+
+const FORMATS: Record<string, BodyFormat | undefined> = {
+  [CONTENT_TYPES.frames]: 'frames',
+  [CONTENT_TYPES.records]: 'records',
+  [CONTENT_TYPES.binaryV2]: 'binary',
+  [CONTENT_TYPES.jsonV2]: 'json',
+};
+
+/** A records body's fixed fields (timestamp, key, header count, value lengths). */
+const RECORD_FIXED_BYTES = 20;
 
 /**
  * How far the decompression streams read ahead: a fixed size, not Node's default (64 KiB since
@@ -43,15 +64,32 @@ const DECODERS: Record<string, CreateDecoder | undefined> = {
   br: () => createBrotliDecompress(streamOptions),
 };
 
-/** Throws 415 unless the `Content-Type` is that of a framed body ({@link CONTENT_TYPES}). */
-export function checkContentType(contentType: string | null | undefined): void {
-  const type = contentType?.split(';')[0]?.trim().toLowerCase();
-  if (type !== CONTENT_TYPES.frames) {
+/**
+ * The format of a produce body, from its `Content-Type`; throws 415 for any other type, and for
+ * the JSON formats where `json` is false (they need the topic in the path).
+ */
+export function bodyFormat(
+  contentType: string | null | undefined,
+  { json }: { json: boolean },
+): BodyFormat {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  const format = Object.hasOwn(FORMATS, type) ? FORMATS[type] : undefined;
+  const got =
+    contentType === null || contentType === undefined ? 'none' : JSON.stringify(contentType);
+  if (format === 'binary' || format === 'json') {
+    if (json) return format;
     throw new ProxyError(
       'unsupported_media_type',
-      `Content-Type must be ${CONTENT_TYPES.frames} (got ${contentType === null || contentType === undefined ? 'none' : JSON.stringify(contentType)})`,
+      `Content-Type ${got} is accepted on POST /topics/{topic} only: JSON records name their topic in the path`,
     );
   }
+  if (format !== undefined) return format;
+  const accepted: string[] = [CONTENT_TYPES.frames, CONTENT_TYPES.records];
+  if (json) accepted.push(CONTENT_TYPES.binaryV2, CONTENT_TYPES.jsonV2);
+  throw new ProxyError(
+    'unsupported_media_type',
+    `Content-Type must be ${accepted.join(', ')} (got ${got})`,
+  );
 }
 
 /** The decompressor for a `Content-Encoding`, `undefined` for identity; throws 415 otherwise. */
@@ -137,7 +175,11 @@ export async function readFramedBody(
   headers: { get(name: string): string | null | undefined },
   limits: BodyLimits,
   reservation: Reservation,
+  format: BodyFormat = 'frames',
 ): Promise<FramedBody> {
+  if (format === 'binary' || format === 'json') {
+    return readJsonBody(body, headers, limits, reservation, format);
+  }
   const createDecoder = decoderFor(headers.get('content-encoding'));
   const declared = Number(headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limits.maxBodyBytes)
@@ -146,9 +188,12 @@ export async function readFramedBody(
     throw new ProxyError('empty_body', 'the body is empty: send at least one frame');
 
   const decoder = new FrameDecoder({ maxMessageBytes: limits.maxMessageBytes });
-  const messages: Uint8Array[] = [];
+  const messages: Message[] = [];
+  const records = format === 'records';
   let bytes = 0;
   let total = 0;
+  // Where the next frame starts, for a malformed record's error.
+  let frameOffset = 0;
   // A web stream's own iterator cancels it when the reader stops early; the HTTP layer then
   // drains or closes the connection after the response.
   const chunks = body instanceof Readable ? nodeChunks(body) : body;
@@ -174,8 +219,17 @@ export async function readFramedBody(
         if (message.buffer !== chunk.buffer) copied += message.byteLength;
       }
       reservation.grow(chunk.byteLength + copied + completed.length * MESSAGE_OVERHEAD_BYTES);
-      bytes += size;
-      for (const message of completed) messages.push(message);
+      if (!records) {
+        bytes += size;
+        for (const message of completed) messages.push(message);
+        continue;
+      }
+      for (const payload of completed) {
+        const record = decodeRecord(payload, { frameIndex: messages.length, offset: frameOffset });
+        frameOffset += 4 + payload.byteLength;
+        bytes += messageBytes(record);
+        messages.push(record);
+      }
     }
     decoder.end();
     if (total === 0)
@@ -199,6 +253,7 @@ function fromFramingError(error: unknown, limits: BodyLimits): unknown {
       `the request body could not be read: ${String((error as Error).message ?? error)}`,
     );
   }
+  if (error instanceof RecordError) return new ProxyError('malformed_record', error.message);
   if (error.code === 'message_too_large') {
     return new ProxyError(
       'message_too_large',
@@ -209,4 +264,71 @@ function fromFramingError(error: unknown, limits: BodyLimits): unknown {
     'truncated_frame',
     `the body ends inside frame ${error.frameIndex}, which starts at byte offset ${error.offset}`,
   );
+}
+
+/**
+ * A JSON body, read whole (it is parsed as one document) within the same limits and reservation as
+ * a framed body: its bytes as they arrive, then each record parsed from it.
+ */
+async function readJsonBody(
+  body: BodySource | null,
+  headers: { get(name: string): string | null | undefined },
+  limits: BodyLimits,
+  reservation: Reservation,
+  embedding: JsonEmbedding,
+): Promise<FramedBody> {
+  const createDecoder = decoderFor(headers.get('content-encoding'));
+  const declared = Number(headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limits.maxBodyBytes)
+    throw tooLarge(limits.maxBodyBytes);
+  if (body === null)
+    throw new ProxyError('empty_body', 'the body is empty: send {"records": [...]}');
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const stream = decoded(body instanceof Readable ? nodeChunks(body) : body, createDecoder);
+  try {
+    for await (const chunk of stream) {
+      total += chunk.byteLength;
+      if (total > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
+      reservation.grow(chunk.byteLength);
+      chunks.push(chunk);
+    }
+    if (total === 0)
+      throw new ProxyError('empty_body', 'the body is empty: send {"records": [...]}');
+    const parsed = parseJsonRecords(Buffer.concat(chunks).toString('utf8'), embedding);
+    chunks.length = 0;
+    if (parsed.length > limits.maxMessages) {
+      throw new ProxyError(
+        'too_many_messages',
+        `the body holds more than ${limits.maxMessages} records (KAFKA_PROXY_MAX_BODY_MESSAGES)`,
+      );
+    }
+    let bytes = 0;
+    const messages: Message[] = [];
+    const partitions: (number | undefined)[] = [];
+    for (const [index, { partition, ...record }] of parsed.entries()) {
+      const size = messageBytes(record);
+      // As for a records body, the limit counts the whole encoded record.
+      if (size + RECORD_FIXED_BYTES > limits.maxMessageBytes) {
+        throw new ProxyError(
+          'message_too_large',
+          `record ${index} is larger than ${limits.maxMessageBytes} bytes (KAFKA_PROXY_MAX_MESSAGE_BYTES)`,
+        );
+      }
+      bytes += size;
+      messages.push(record);
+      partitions.push(partition);
+    }
+    reservation.grow(bytes + messages.length * MESSAGE_OVERHEAD_BYTES);
+    return {
+      messages,
+      bytes,
+      partitions: partitions.some((p) => p !== undefined) ? partitions : undefined,
+    };
+  } catch (error) {
+    reservation.release();
+    throw fromFramingError(error, limits);
+  } finally {
+    await stream.return(undefined);
+  }
 }

@@ -10,6 +10,11 @@ export interface Reservation {
   grow(n: number): void;
   /** Gives every byte back; safe to call more than once. */
   release(): void;
+  /**
+   * Moves `n` of this reservation's bytes into a new reservation of their own (the budget holds
+   * the same bytes), for a request whose parts settle apart.
+   */
+  split(n: number): Reservation;
 }
 
 /** Where the budget reports the bytes it holds (`kafka_proxy_reserved_bytes`). */
@@ -43,7 +48,11 @@ export class BufferBudget {
 
   /** A new, empty reservation. */
   reserve(): Reservation {
-    let held = 0;
+    return this.#reservation(0);
+  }
+
+  #reservation(initial: number): Reservation {
+    let held = initial;
     let released = false;
     return {
       get bytes() {
@@ -67,6 +76,12 @@ export class BufferBudget {
         this.#used -= held;
         held = 0;
         this.gauge?.set(this.#used);
+      },
+      split: (n) => {
+        if (released) throw new Error('reservation already released');
+        if (!(n >= 0 && n <= held)) throw new RangeError(`cannot split ${n} of ${held} bytes`);
+        held -= n;
+        return this.#reservation(n);
       },
     };
   }

@@ -2,7 +2,7 @@ import type { Reservation } from './buffer-budget.js';
 import { withDeadline } from './deadline.js';
 import { ProxyError } from './errors.js';
 import type { Metrics } from './metrics.js';
-import type { ProduceBatch, Producer } from './producer.js';
+import type { Message, ProduceBatch, Producer } from './producer.js';
 
 /** Where a request's messages were written: its partition and the offset of its first message. */
 export interface Delivery {
@@ -37,9 +37,14 @@ export interface FlusherOptions {
 /** A validated request, ready to be buffered. Its reservation is released when it settles. */
 export interface FlushRequest {
   topic: string;
-  messages: readonly Uint8Array[];
+  messages: readonly Message[];
   bytes: number;
   reservation: Reservation;
+  /**
+   * The partition its messages go to, when the request says (a key's or an explicit one, checked
+   * against {@link Flusher.partitionCount}); otherwise the flusher picks one round-robin.
+   */
+  partition?: number | undefined;
 }
 
 /** How long a request may wait for Kafka. */
@@ -139,12 +144,16 @@ export class Flusher {
     let partition: number;
     try {
       if (this.#closing) throw shuttingDown();
-      partition =
-        ackTimeoutMs === undefined
-          ? await this.#pickPartition(request.topic)
-          : await withDeadline(this.#pickPartition(request.topic), ackTimeoutMs, () =>
-              ackTimeout(ackTimeoutMs),
-            );
+      if (request.partition !== undefined) partition = request.partition;
+      else {
+        const pick = this.#partitionCount(request.topic).then((count) =>
+          this.#next(request.topic, count),
+        );
+        partition =
+          ackTimeoutMs === undefined
+            ? await pick
+            : await withDeadline(pick, ackTimeoutMs, () => ackTimeout(ackTimeoutMs));
+      }
       if (this.#closing) throw shuttingDown();
     } catch (error) {
       request.reservation.release();
@@ -214,31 +223,53 @@ export class Flusher {
     return unsent;
   }
 
-  async #pickPartition(topic: string): Promise<number> {
+  /**
+   * The number of partitions of `topic`, as Kafka last reported it (looked up again once older
+   * than the partition-count TTL). Throws `kafka_unavailable` when Kafka can't say.
+   */
+  partitionCount(topic: string): Promise<number> {
+    return this.#partitionCount(topic);
+  }
+
+  async #partitionCount(topic: string): Promise<number> {
     const ttl = this.#options.partitionCountTtlMs ?? 60_000;
-    let entry = this.#partitions.get(topic);
-    if (entry === undefined || this.#now() - entry.at > ttl) {
-      let lookup = this.#lookups.get(topic);
-      if (lookup === undefined) {
-        lookup = this.#options.producer.partitionCount(topic).finally(() => {
-          this.#lookups.delete(topic);
-        });
-        this.#lookups.set(topic, lookup);
-      }
-      const count = await lookup;
-      if (!Number.isInteger(count) || count < 1) {
-        throw new ProxyError(
-          'kafka_unavailable',
-          `Kafka reports no partitions for topic "${topic}"`,
-        );
-      }
-      const previous = this.#partitions.get(topic);
-      entry = { count, at: this.#now(), next: previous?.next ?? Math.floor(Math.random() * count) };
-      this.#partitions.set(topic, entry);
+    const entry = this.#partitions.get(topic);
+    if (entry !== undefined && this.#now() - entry.at <= ttl) return entry.count;
+    let lookup = this.#lookups.get(topic);
+    if (lookup === undefined) {
+      lookup = this.#options.producer.partitionCount(topic).finally(() => {
+        this.#lookups.delete(topic);
+      });
+      this.#lookups.set(topic, lookup);
     }
-    const partition = entry.next % entry.count;
-    entry.next = (partition + 1) % entry.count;
+    const count = await lookup;
+    if (!Number.isInteger(count) || count < 1) {
+      throw new ProxyError('kafka_unavailable', `Kafka reports no partitions for topic "${topic}"`);
+    }
+    const previous = this.#partitions.get(topic);
+    this.#partitions.set(topic, {
+      count,
+      at: this.#now(),
+      next: previous?.next ?? Math.floor(Math.random() * count),
+    });
+    return count;
+  }
+
+  /** The next partition round-robin over `count` partitions of `topic`. */
+  #next(topic: string, count: number): number {
+    const entry = this.#partitions.get(topic) ?? { count, at: this.#now(), next: 0 };
+    const partition = entry.next % count;
+    entry.next = (partition + 1) % count;
+    this.#partitions.set(topic, entry);
     return partition;
+  }
+
+  /**
+   * The partition round-robin would give the next request to `topic`, taken as if a request had
+   * been enqueued there (for a request whose messages go to several partitions).
+   */
+  async nextPartition(topic: string): Promise<number> {
+    return this.#next(topic, await this.#partitionCount(topic));
   }
 
   /** The ack timeout passed: the request is answered 503 and, if still queued, never sent. */
@@ -327,7 +358,7 @@ export class Flusher {
 
     // One ProduceBatch per topic-partition; each request remembers where its messages start.
     const batches: ProduceBatch[] = [];
-    const byKey = new Map<string, { index: number; messages: Uint8Array[] }>();
+    const byKey = new Map<string, { index: number; messages: Message[] }>();
     const placement: { pending: Pending; batchIndex: number; first: number }[] = [];
     for (const pending of taken) {
       const key = `${pending.request.topic}\u0000${pending.partition}`;
@@ -441,7 +472,8 @@ function shuttingDown(): ProxyError {
   return new ProxyError('shutting_down', 'the proxy is shutting down');
 }
 
-function ackTimeout(ms: number): ProxyError {
+/** The `ack_timeout` (503) of a request Kafka did not acknowledge within `ms`. */
+export function ackTimeout(ms: number): ProxyError {
   return new ProxyError(
     'ack_timeout',
     `Kafka did not acknowledge the messages within ${ms} ms of their arrival (KAFKA_PROXY_ACK_TIMEOUT); retry later`,

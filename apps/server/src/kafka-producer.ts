@@ -11,7 +11,13 @@ import {
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { ProxyError } from './errors.js';
-import type { ProduceBatch, ProduceOutcome, Producer } from './producer.js';
+import {
+  messageBytes,
+  type Message,
+  type ProduceBatch,
+  type ProduceOutcome,
+  type Producer,
+} from './producer.js';
 
 /** Kafka's default `message.max.bytes` is 1048588 per record batch; stay under it with headroom. */
 const MAX_RECORD_BATCH_BYTES = 1_000_000;
@@ -28,7 +34,7 @@ export interface KafkaProducerOptions {
   probeIntervalMs?: number;
 }
 
-type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+type ClientMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 type ClientOptions = ProducerOptions<Buffer, Buffer, Buffer, Buffer>;
 
 const SASL_MECHANISMS = {
@@ -96,15 +102,15 @@ function describe(error: Error): string {
 }
 
 /** Splits one partition's messages into runs that each fit one Kafka record batch. */
-function chunk(messages: readonly Uint8Array[]): (readonly Uint8Array[])[] {
+function chunk(messages: readonly Message[]): (readonly Message[])[] {
   let size = 0;
-  for (const message of messages) size += message.byteLength + RECORD_OVERHEAD_BYTES;
+  for (const message of messages) size += messageBytes(message) + RECORD_OVERHEAD_BYTES;
   if (size <= MAX_RECORD_BATCH_BYTES) return [messages];
-  const chunks: Uint8Array[][] = [];
-  let current: Uint8Array[] = [];
+  const chunks: Message[][] = [];
+  let current: Message[] = [];
   size = 0;
   for (const message of messages) {
-    const cost = message.byteLength + RECORD_OVERHEAD_BYTES;
+    const cost = messageBytes(message) + RECORD_OVERHEAD_BYTES;
     if (current.length > 0 && size + cost > MAX_RECORD_BATCH_BYTES) {
       chunks.push(current);
       current = [];
@@ -120,6 +126,30 @@ function chunk(messages: readonly Uint8Array[]): (readonly Uint8Array[])[] {
 /** The bytes as a `Buffer` without copying them (the request body's chunks already are). */
 const asBuffer = (m: Uint8Array): Buffer =>
   Buffer.isBuffer(m) ? m : Buffer.from(m.buffer, m.byteOffset, m.byteLength);
+
+/**
+ * One message as the client writes it. A record's headers become a Map keyed by distinct
+ * `Buffer`s, so a name that appears twice stays twice (Kafka allows it; a Map of strings would
+ * keep one). Null values stay null: a tombstone, or a header without a value.
+ */
+function clientMessage(topic: string, partition: number, message: Message): ClientMessage {
+  if (message instanceof Uint8Array) return { topic, partition, value: asBuffer(message) };
+  const out: ClientMessage = {
+    topic,
+    partition,
+    value: (message.value === null ? null : asBuffer(message.value)) as Buffer,
+  };
+  if (message.key !== null) out.key = asBuffer(message.key);
+  if (message.timestamp !== null) out.timestamp = BigInt(message.timestamp);
+  if (message.headers.length > 0) {
+    const headers = new Map<Buffer, Buffer>();
+    for (const { name, value } of message.headers) {
+      headers.set(Buffer.from(name, 'utf8'), (value === null ? null : asBuffer(value)) as Buffer);
+    }
+    out.headers = headers;
+  }
+  return out;
+}
 
 /** Exponential backoff with full jitter, 100 ms doubling up to 2 s, for every Kafka request. */
 function retryDelay(_client: unknown, _operation: string, attempt: number): number {
@@ -216,15 +246,15 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
    */
   const produce = async (
     batches: readonly ProduceBatch[],
-    messagesOf: (index: number) => readonly Uint8Array[] | undefined,
+    messagesOf: (index: number) => readonly Message[] | undefined,
   ): Promise<{ offsets: Map<string, bigint>; error?: ProxyError }> => {
-    const messages: Message[] = [];
+    const messages: ClientMessage[] = [];
     for (let i = 0; i < batches.length; i++) {
       const batch = batches[i];
       const values = messagesOf(i);
       if (batch === undefined || values === undefined) continue;
       const { topic, partition } = batch;
-      for (const value of values) messages.push({ topic, partition, value: asBuffer(value) });
+      for (const message of values) messages.push(clientMessage(topic, partition, message));
     }
     const offsets = new Map<string, bigint>();
     const collect = (written: TopicWithPartitionAndOffset[] | undefined): void => {
@@ -247,14 +277,14 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
   /** Every batch on consecutive produce requests, round k holding each batch's k-th chunk. */
   const sendRounds = async (
     batches: readonly ProduceBatch[],
-    chunked: (readonly Uint8Array[])[][],
+    chunked: (readonly Message[])[][],
     rounds: number,
   ): Promise<ProduceOutcome[]> => {
     // A batch whose partition failed in a round is not continued in later rounds.
     const outcomes: (ProduceOutcome | undefined)[] = batches.map(() => undefined);
     const firstOffsets = new Map<number, bigint>();
     for (let round = 0; round < rounds; round++) {
-      const chunkOf = (i: number): readonly Uint8Array[] | undefined =>
+      const chunkOf = (i: number): readonly Message[] | undefined =>
         outcomes[i] === undefined ? chunked[i]?.[round] : undefined;
       if (!batches.some((_, i) => chunkOf(i) !== undefined)) break;
       const { offsets, error } = await produce(batches, chunkOf);

@@ -1,3 +1,5 @@
+import type { ProxyRecord } from '@kproxy/framing';
+
 /**
  * The server's own view of a Kafka producer. The flusher depends on this interface only, so it can
  * be unit-tested with a fake and the Kafka client library can be swapped after measuring.
@@ -5,7 +7,22 @@
 export interface ProduceBatch {
   topic: string;
   partition: number;
-  messages: readonly Uint8Array[];
+  messages: readonly Message[];
+}
+
+/**
+ * One message to write: its value alone (a framed body's message: no key, no headers, Kafka's
+ * time), or a whole record (a records or JSON body's, or a framed one given a key).
+ */
+export type Message = Uint8Array | ProxyRecord;
+
+/** The bytes `message` holds: its value's, or its record's key, value and headers. */
+export function messageBytes(message: Message): number {
+  if (message instanceof Uint8Array) return message.byteLength;
+  let bytes = (message.key?.byteLength ?? 0) + (message.value?.byteLength ?? 0);
+  for (const header of message.headers)
+    bytes += header.name.length + (header.value?.byteLength ?? 0);
+  return bytes;
 }
 
 /** Where a batch landed: Kafka's base offset of its first message. */

@@ -51,7 +51,7 @@ describe('the Kafka producer (real broker)', () => {
               const batch = batches[b];
               if (batch === undefined) throw new Error('no batch');
               batch.messages.forEach((m, i) => {
-                acknowledged.set(m.toString(), {
+                acknowledged.set(Buffer.from(m as Uint8Array).toString(), {
                   partition: outcome.result.partition,
                   offset: BigInt(outcome.result.baseOffset) + BigInt(i),
                 });

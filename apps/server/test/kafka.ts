@@ -27,7 +27,15 @@ const client = (bootstrap?: string[]) =>
 export interface Record {
   partition: number;
   offset: bigint;
+  /** The value's bytes; empty for a null value too (see {@link Record.tombstone}). */
   value: Buffer;
+  /** True when the value is null. */
+  tombstone: boolean;
+  key: Buffer | null;
+  /** Header names and values in record order; a null value stays null. */
+  headers: [string, Buffer | null][];
+  /** Milliseconds since the epoch, as Kafka stored it. */
+  timestamp: number;
 }
 
 /**
@@ -68,6 +76,15 @@ export async function readAll(topic: string, bootstrap?: string[]): Promise<Reco
                   partition: batch.partition,
                   offset,
                   value: m.value ?? Buffer.alloc(0),
+                  tombstone: m.value === null,
+                  key: m.key ?? null,
+                  headers: Object.entries(m.headers ?? {}).flatMap(([name, value]) =>
+                    (Array.isArray(value) ? value : [value]).map((v): [string, Buffer | null] => [
+                      name,
+                      v === undefined || v === null ? null : Buffer.from(v),
+                    ]),
+                  ),
+                  timestamp: Number(m.timestamp),
                 });
               if (offset >= end - 1n) pending.delete(batch.partition);
             }

@@ -36,13 +36,14 @@ export interface RecordOffset {
 }
 
 /**
- * The reply to a Confluent-REST-v2-compatible JSON produce request (durable): each record's
- * partition and offset in record order, as those products answer (schema ids are always null).
+ * The reply to a Confluent-REST-v2-compatible JSON produce request: each record's partition and
+ * offset in record order, as those products answer (schema ids are always null). The offset is
+ * null in buffered mode (202), when it is not known yet.
  */
 export interface OffsetsReply {
   key_schema_id: null;
   value_schema_id: null;
-  offsets: { partition: number; offset: number }[];
+  offsets: { partition: number; offset: number | null }[];
 }
 
 /** `GET /topic`: the current default topic. */

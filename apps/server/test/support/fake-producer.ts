@@ -1,4 +1,4 @@
-import type { ProduceBatch, ProduceOutcome, Producer } from '../../src/producer.js';
+import type { Message, ProduceBatch, ProduceOutcome, Producer } from '../../src/producer.js';
 
 /**
  * An in-memory {@link Producer} for unit tests: keeps a log per topic-partition, and can be told to
@@ -6,7 +6,7 @@ import type { ProduceBatch, ProduceOutcome, Producer } from '../../src/producer.
  */
 export class FakeProducer implements Producer {
   readonly sends: ProduceBatch[][] = [];
-  readonly logs = new Map<string, Uint8Array[]>();
+  readonly logs = new Map<string, Message[]>();
   partitions = 3;
   ready = true;
   /** When set, every batch of a send fails with it. */
@@ -64,7 +64,7 @@ export class FakeProducer implements Producer {
       if (t === topic)
         out.set(
           Number(p),
-          log.map((m) => Buffer.from(m).toString()),
+          log.map((m) => Buffer.from(m instanceof Uint8Array ? m : (m.value ?? [])).toString()),
         );
     }
     return out;
