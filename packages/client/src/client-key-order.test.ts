@@ -1,34 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startRecordsProxy, type RecordsProxy } from '../test/records-proxy.js';
-import { KafkaProxyClient } from './client.js';
-import type { KafkaProxyClientOptions } from './options.js';
+import { describe, expect, it } from 'vitest';
+import { useRecordsProxy } from '../test/records-proxy.js';
 
-let proxy: RecordsProxy;
-let client: KafkaProxyClient | undefined;
-beforeEach(async () => {
-  proxy = await startRecordsProxy();
-});
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-  await proxy.close();
-});
-
-function open(extra: Partial<KafkaProxyClientOptions> = {}): KafkaProxyClient {
-  client = new KafkaProxyClient({
-    url: proxy.url,
-    token: 'secret',
-    maxInFlight: 4,
-    retry: { initialDelayMs: 1, maxDelayMs: 5 },
-    ...extra,
-  });
-  return client;
-}
+const setup = useRecordsProxy({ maxInFlight: 4, retry: { initialDelayMs: 1, maxDelayMs: 5 } });
+const { open } = setup;
 
 /** The values Kafka wrote for each key, in the order it wrote them. */
 function writtenByKey(): Map<string, string[]> {
   const byKey = new Map<string, string[]>();
-  for (const request of proxy.written) {
+  for (const request of setup.proxy.written) {
     for (const { key, value } of request.records) {
       const name = key === null ? '(none)' : Buffer.from(key).toString();
       byKey.set(name, [...(byKey.get(name) ?? []), Buffer.from(value!).toString()]);
@@ -49,20 +28,20 @@ function random(seed: number): () => number {
 describe('per-key order with maxInFlight > 1', () => {
   it('a later batch with the same key waits for a slow earlier one', async () => {
     const c = open({ batch: { maxMessages: 1 } });
-    proxy.plan = (_request, index) => (index === 0 ? { delayMs: 200 } : {});
+    setup.proxy.plan = (_request, index) => (index === 0 ? { delayMs: 200 } : {});
     await Promise.all([
       c.send({ key: 'k', value: '1' }),
       c.send({ key: 'k', value: '2' }),
       c.send({ key: 'k', value: '3' }),
     ]);
     expect(writtenByKey().get('k')).toEqual(['1', '2', '3']);
-    expect(proxy.mostAtOnce).toBe(1);
+    expect(setup.proxy.mostAtOnce).toBe(1);
   });
 
   it('a later batch with the same key waits while an earlier one is retried', async () => {
     const c = open({ batch: { maxMessages: 1 } });
     let first = true;
-    proxy.plan = (request) => {
+    setup.proxy.plan = (request) => {
       const value = Buffer.from(request.records[0]!.value!).toString();
       if (value === '1' && first) {
         first = false;
@@ -74,28 +53,29 @@ describe('per-key order with maxInFlight > 1', () => {
       c.send({ key: 'k', value: '1' }),
       c.send({ key: 'k', value: '2' }),
     ]);
-    expect(proxy.requests).toHaveLength(3);
+    expect(setup.proxy.requests).toHaveLength(3);
     expect(writtenByKey().get('k')).toEqual(['1', '2']);
     expect(results.map((r) => r.offset)).toEqual(['0', '1']);
   });
 
   it('batches without a shared key still travel together', async () => {
     const c = open({ batch: { maxMessages: 1 } });
-    proxy.plan = (_request, index) => ({ delayMs: index === 0 ? 200 : 20 });
+    setup.proxy.plan = (_request, index) => ({ delayMs: index === 0 ? 200 : 20 });
     await Promise.all([
       c.send({ key: 'slow', value: '1' }),
       c.send({ key: 'fast', value: '2' }),
       c.send('plain'),
     ]);
-    expect(proxy.mostAtOnce).toBe(3);
-    const written = proxy.written.map((r) => Buffer.from(r.records[0]!.value!).toString());
+    expect(setup.proxy.mostAtOnce).toBe(3);
+    const written = setup.proxy.written.map((r) => Buffer.from(r.records[0]!.value!).toString());
     expect(written.slice(0, 2).sort()).toEqual(['2', 'plain']);
     expect(written[2]).toBe('1');
   });
 
   it('a key sent to a named partition and then to its own stays in order', async () => {
     const c = open({ batch: { lingerMs: 50 } });
-    proxy.plan = (request) => (request.headers['x-kafka-proxy-partition'] ? { delayMs: 150 } : {});
+    setup.proxy.plan = (request) =>
+      request.headers['x-kafka-proxy-partition'] ? { delayMs: 150 } : {};
     await Promise.all([
       c.send({ key: 'k', value: '1', partition: 0 }),
       c.send({ key: 'k', value: '2' }),
@@ -106,7 +86,7 @@ describe('per-key order with maxInFlight > 1', () => {
 
   it('a sendBatch split into requests keeps each key in order', async () => {
     const c = open({ batch: { maxMessages: 2 } });
-    proxy.plan = (_request, index) => ({ delayMs: index % 2 === 0 ? 60 : 0 });
+    setup.proxy.plan = (_request, index) => ({ delayMs: index % 2 === 0 ? 60 : 0 });
     const messages = Array.from({ length: 12 }, (_, i) => ({
       key: `k${i % 3}`,
       value: String(i),
@@ -128,7 +108,7 @@ describe('per-key order with maxInFlight > 1', () => {
     const next = random(7);
     const c = open({ batch: { maxMessages: 3, lingerMs: 2 } });
     let failures = 0;
-    proxy.plan = () => {
+    setup.proxy.plan = () => {
       const fail = next() < 0.25;
       if (fail) failures++;
       return { delayMs: Math.floor(next() * 30), fail };
@@ -144,7 +124,7 @@ describe('per-key order with maxInFlight > 1', () => {
     }
     await Promise.all(sends);
     expect(failures).toBeGreaterThan(5);
-    expect(proxy.mostAtOnce).toBeGreaterThan(1);
+    expect(setup.proxy.mostAtOnce).toBeGreaterThan(1);
     for (const [key, values] of writtenByKey()) {
       if (key === '(none)') continue;
       expect(values.map(Number)).toEqual([...values.map(Number)].sort((x, y) => x - y));

@@ -1,26 +1,11 @@
 import { encodeFrames, type ProxyRecord } from '@kproxy/framing';
 import { CONTENT_TYPES, HEADERS } from '@kproxy/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { partitionOfKey, startRecordsProxy, type RecordsProxy } from '../test/records-proxy.js';
-import { KafkaProxyClient } from './client.js';
+import { describe, expect, it } from 'vitest';
+import { partitionOfKey, useRecordsProxy } from '../test/records-proxy.js';
 import { KafkaProxyError } from './errors.js';
-import type { KafkaProxyClientOptions } from './options.js';
 
-let proxy: RecordsProxy;
-let client: KafkaProxyClient | undefined;
-beforeEach(async () => {
-  proxy = await startRecordsProxy();
-});
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-  await proxy.close();
-});
-
-function open(extra: Partial<KafkaProxyClientOptions> = {}): KafkaProxyClient {
-  client = new KafkaProxyClient({ url: proxy.url, token: 'secret', ...extra });
-  return client;
-}
+const setup = useRecordsProxy();
+const { open } = setup;
 
 const utf8 = (text: string): Buffer => Buffer.from(text);
 
@@ -48,8 +33,8 @@ describe('send with a record', () => {
       },
       { topic: 'events' },
     );
-    const [request] = proxy.requests;
-    expect(proxy.requests).toHaveLength(1);
+    const [request] = setup.proxy.requests;
+    expect(setup.proxy.requests).toHaveLength(1);
     expect(request?.path).toBe('/topics/events');
     expect(request?.contentType).toBe(CONTENT_TYPES.records);
     expect(request?.headers[HEADERS.partition]).toBeUndefined();
@@ -76,8 +61,8 @@ describe('send with a record', () => {
   it('sends a tombstone (null value) with its key', async () => {
     const c = open();
     await c.send({ key: 'gone', value: null });
-    expect(proxy.requests[0]?.contentType).toBe(CONTENT_TYPES.records);
-    expect(proxy.requests[0]?.records.map(readable)).toEqual([
+    expect(setup.proxy.requests[0]?.contentType).toBe(CONTENT_TYPES.records);
+    expect(setup.proxy.requests[0]?.records.map(readable)).toEqual([
       { key: 'gone', value: null, headers: [], timestamp: null },
     ]);
   });
@@ -94,7 +79,7 @@ describe('send with a record', () => {
       ],
       timestamp: when,
     });
-    expect(proxy.requests[0]?.records.map(readable)).toEqual([
+    expect(setup.proxy.requests[0]?.records.map(readable)).toEqual([
       {
         key: null,
         value: 'v',
@@ -114,16 +99,16 @@ describe('send with a record', () => {
       ['plain', { key: 'k1', value: 'keyed' }, { value: 'just a value' }, utf8('bytes')],
       { topic: 't' },
     );
-    expect(proxy.requests).toHaveLength(1);
-    expect(proxy.requests[0]?.contentType).toBe(CONTENT_TYPES.records);
-    expect(proxy.requests[0]?.records.map(readable)).toEqual([
+    expect(setup.proxy.requests).toHaveLength(1);
+    expect(setup.proxy.requests[0]?.contentType).toBe(CONTENT_TYPES.records);
+    expect(setup.proxy.requests[0]?.records.map(readable)).toEqual([
       { key: null, value: 'plain', headers: [], timestamp: null },
       { key: 'k1', value: 'keyed', headers: [], timestamp: null },
       { key: null, value: 'just a value', headers: [], timestamp: null },
       { key: null, value: 'bytes', headers: [], timestamp: null },
     ]);
     // The stand-in writes keyless records to the request's partition and a key to its own.
-    const offsets = proxy.written[0]?.offsets;
+    const offsets = setup.proxy.written[0]?.offsets;
     expect(results).toEqual(
       offsets?.map((o) => ({
         topic: 't',
@@ -138,13 +123,13 @@ describe('send with a record', () => {
   it('keeps the original framed body, byte for byte, for plain messages and bare values', async () => {
     const c = open();
     const results = await c.sendBatch(['a', utf8('bb'), { value: 'ccc' }], { topic: 't' });
-    expect(proxy.requests).toHaveLength(1);
-    expect(proxy.requests[0]?.contentType).toBe(CONTENT_TYPES.frames);
-    expect(Buffer.from(proxy.requests[0]!.body)).toEqual(
+    expect(setup.proxy.requests).toHaveLength(1);
+    expect(setup.proxy.requests[0]?.contentType).toBe(CONTENT_TYPES.frames);
+    expect(Buffer.from(setup.proxy.requests[0]!.body)).toEqual(
       Buffer.from(encodeFrames([utf8('a'), utf8('bb'), utf8('ccc')])),
     );
     // No per-record offsets in a framed body's reply: partition and base offset + index.
-    const partition = proxy.written[0]?.offsets?.[0]?.partition;
+    const partition = setup.proxy.written[0]?.offsets?.[0]?.partition;
     expect(results.map((r) => [r.partition, r.offset])).toEqual([
       [partition, '0'],
       [partition, '1'],
@@ -161,7 +146,7 @@ describe('send with a record', () => {
       c.send({ value: 'to 3', partition: 3 }, { topic: 't' }),
     ]);
     const byPartition = Object.fromEntries(
-      proxy.requests.map((r) => [
+      setup.proxy.requests.map((r) => [
         String(r.headers[HEADERS.partition]),
         { type: r.contentType, values: r.records.map((x) => readable(x)) },
       ]),
@@ -194,7 +179,7 @@ describe('send with a record', () => {
       { value: 'b', partition: 0 },
       { value: 'c', partition: 1 },
     ]);
-    expect(proxy.requests.map((r) => r.headers[HEADERS.partition])).toEqual(['1', '0']);
+    expect(setup.proxy.requests.map((r) => r.headers[HEADERS.partition])).toEqual(['1', '0']);
     expect(results.map((r) => [r.partition, r.offset])).toEqual([
       [1, '0'],
       [0, '0'],
@@ -205,8 +190,10 @@ describe('send with a record', () => {
   it('gzips a records body when asked', async () => {
     const c = open({ compression: 'gzip' });
     await c.send({ key: 'k', value: 'x'.repeat(1000) });
-    expect(proxy.requests[0]?.headers['content-encoding']).toBe('gzip');
-    expect(proxy.requests[0]?.records.map((r) => Buffer.from(r.value!).length)).toEqual([1000]);
+    expect(setup.proxy.requests[0]?.headers['content-encoding']).toBe('gzip');
+    expect(setup.proxy.requests[0]?.records.map((r) => Buffer.from(r.value!).length)).toEqual([
+      1000,
+    ]);
   });
 
   it('counts a record whole against maxMessageBytes', async () => {
@@ -288,7 +275,7 @@ describe('send checks a record before queueing it', () => {
     const error = await c.send(message as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KafkaProxyError);
     expect(error).toMatchObject({ code: 'invalid_option', message: text });
-    expect(proxy.requests).toHaveLength(0);
+    expect(setup.proxy.requests).toHaveLength(0);
   });
 
   it('sendBatch names the bad message and sends none of them', async () => {
@@ -302,6 +289,6 @@ describe('send checks a record before queueing it', () => {
         'message 1: timestamp must be whole milliseconds since the epoch (>= 0) or a Date, got -5',
     });
     await c.flush();
-    expect(proxy.requests).toHaveLength(0);
+    expect(setup.proxy.requests).toHaveLength(0);
   });
 });

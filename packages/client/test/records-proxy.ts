@@ -5,6 +5,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { afterEach, beforeEach } from 'vitest';
 import { decodeFrames, decodeRecords, type ProxyRecord } from '@kproxy/framing';
 import {
   CONTENT_TYPES,
@@ -13,6 +14,8 @@ import {
   type ProduceReply,
   type RecordOffset,
 } from '@kproxy/protocol';
+import { KafkaProxyClient } from '../src/client.js';
+import type { KafkaProxyClientOptions } from '../src/options.js';
 
 export interface SeenRequest {
   path: string;
@@ -145,4 +148,41 @@ export async function startRecordsProxy(): Promise<RecordsProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return proxy;
+}
+
+export interface RecordsProxySetup {
+  /** This test's stand-in. */
+  readonly proxy: RecordsProxy;
+  /** A client of it with `defaults` and `extra`; the last one opened is closed after the test. */
+  open: (extra?: Partial<KafkaProxyClientOptions>) => KafkaProxyClient;
+}
+
+/** Registers the hooks (call it at the top of a test file): a fresh stand-in for each test. */
+export function useRecordsProxy(
+  defaults: Partial<KafkaProxyClientOptions> = {},
+): RecordsProxySetup {
+  let proxy: RecordsProxy | undefined;
+  let client: KafkaProxyClient | undefined;
+  beforeEach(async () => {
+    proxy = await startRecordsProxy();
+  });
+  afterEach(async () => {
+    await client?.close();
+    client = undefined;
+    await proxy?.close();
+  });
+  const setup: RecordsProxySetup = {
+    get proxy() {
+      if (proxy === undefined) throw new Error('the stand-in exists only while a test runs');
+      return proxy;
+    },
+    open: (extra = {}) =>
+      (client = new KafkaProxyClient({
+        url: setup.proxy.url,
+        token: 'secret',
+        ...defaults,
+        ...extra,
+      })),
+  };
+  return setup;
 }
