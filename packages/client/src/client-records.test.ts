@@ -215,6 +215,11 @@ describe('send checks a record before queueing it', () => {
   const cases: [string, unknown, string][] = [
     ['a number', 42, 'the message must be a Uint8Array, Buffer, string or record, got 42'],
     [
+      'an ArrayBuffer',
+      new ArrayBuffer(2),
+      'the message must be a Uint8Array, Buffer, string or record, got object',
+    ],
+    [
       'no value',
       { key: 'k' },
       'the message is a record without a value (use value: null for a tombstone)',

@@ -48,6 +48,7 @@ export interface Outgoing {
 /** A record's fixed fields: timestamp:i64, keyLen:i32, headerCount:i32, valueLen:i32. */
 export const RECORD_FIXED_BYTES = 20;
 
+const RECORD_FIELDS = ['key', 'headers', 'timestamp', 'partition'];
 const MAX_PARTITION = 2 ** 31 - 1;
 const EMPTY = new Uint8Array(0);
 // With the `u` flag a surrogate pair is one code point, so this finds only lone halves: text that
@@ -62,16 +63,14 @@ export function toOutgoing(message: Message | ProduceRecord, where: string): Out
   if (typeof message === 'string' || message instanceof Uint8Array) {
     return { bytes: toBytes(message), record: undefined, partition: undefined };
   }
-  if (typeof message !== 'object' || message === null) {
+  if (typeof message !== 'object' || message === null || !('value' in message)) {
+    const record =
+      typeof message === 'object' && message !== null && RECORD_FIELDS.some((f) => f in message);
     throw new KafkaProxyError(
       'invalid_option',
-      `${where} must be a Uint8Array, Buffer, string or record, got ${describe(message)}`,
-    );
-  }
-  if (!('value' in message)) {
-    throw new KafkaProxyError(
-      'invalid_option',
-      `${where} is a record without a value (use value: null for a tombstone)`,
+      record
+        ? `${where} is a record without a value (use value: null for a tombstone)`
+        : `${where} must be a Uint8Array, Buffer, string or record, got ${describe(message)}`,
     );
   }
   const value = field(where, 'value', message.value);
