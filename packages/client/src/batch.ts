@@ -1,5 +1,6 @@
-import { FRAME_HEADER_BYTES } from '@kproxy/framing';
+import { FRAME_HEADER_BYTES, type ProxyRecord } from '@kproxy/framing';
 import type { KafkaProxyError } from './errors.js';
+import { RECORD_FIXED_BYTES, recordBytes, type Outgoing } from './record.js';
 import type { Waiter } from './room.js';
 
 /** Where one message landed. `partition` and `offset` are known in durable mode only. */
@@ -24,16 +25,46 @@ export class PendingMessage {
   #resolve!: (result: SendResult) => void;
   #reject!: (error: KafkaProxyError) => void;
 
-  constructor(readonly bytes: Uint8Array) {
+  /** The value as a framed body carries it. */
+  readonly bytes: Uint8Array;
+  /** Set when it needs a records body (a key, headers, a timestamp or a null value). */
+  readonly record: ProxyRecord | undefined;
+  /** The partition it was sent to explicitly, if any. */
+  readonly partition: number | undefined;
+  /** Its key as text of one character per byte, to compare keys cheaply; undefined: no key. */
+  readonly key: string | undefined;
+  /** Its payload as a records body carries it (a plain value becomes a record without a key). */
+  readonly recordBytes: number;
+
+  constructor(message: Outgoing | Uint8Array) {
+    const outgoing =
+      message instanceof Uint8Array
+        ? { bytes: message, record: undefined, partition: undefined }
+        : message;
+    this.bytes = outgoing.bytes;
+    this.record = outgoing.record;
+    this.partition = outgoing.partition;
+    const key = outgoing.record?.key;
+    this.key = key
+      ? Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1')
+      : undefined;
+    this.recordBytes = outgoing.record
+      ? recordBytes(outgoing.record)
+      : RECORD_FIXED_BYTES + this.bytes.length;
     this.promise = new Promise<SendResult>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
   }
 
-  /** Framed size: the frame header plus the payload. */
+  /** The size of its payload: as a record if it needs one, else as a plain value. */
+  get payloadBytes(): number {
+    return this.record ? this.recordBytes : this.bytes.length;
+  }
+
+  /** Framed size, the room it takes in the queue: the frame header plus the payload. */
   get framedBytes(): number {
-    return FRAME_HEADER_BYTES + this.bytes.length;
+    return FRAME_HEADER_BYTES + this.payloadBytes;
   }
 
   resolve(result: SendResult): void {
@@ -51,10 +82,20 @@ export class PendingMessage {
   }
 }
 
-/** Messages going into one request to one topic (`undefined`: the server's default topic). */
+/**
+ * Messages going into one request to one topic (`undefined`: the server's default topic), and to
+ * one `partition` when they name it. The body is a records body as soon as one message needs it,
+ * else the original framed body.
+ */
 export class Batch {
   readonly items: PendingMessage[] = [];
-  bodyBytes = 0;
+  /** Framed bytes its messages hold in the queue (each counted as it was sent). */
+  heldBytes = 0;
+  /** Keys of its messages (see {@link PendingMessage.key}); taking one out leaves its key here. */
+  readonly keys = new Set<string>();
+  #framesBytes = 0;
+  #recordsBytes = 0;
+  #recordItems = 0;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Set once its request is made: from then on a message can no longer be taken out. */
   sent = false;
@@ -65,20 +106,45 @@ export class Batch {
   readonly done: Promise<void>;
   finish!: () => void;
 
-  constructor(readonly topic: string | undefined) {
+  constructor(
+    readonly topic: string | undefined,
+    readonly partition: number | undefined = undefined,
+  ) {
     this.done = new Promise((resolve) => (this.finish = resolve));
   }
 
-  fits(bytes: number, maxMessages: number, maxBytes: number): boolean {
-    return (
-      this.items.length < maxMessages && this.bodyBytes + FRAME_HEADER_BYTES + bytes <= maxBytes
-    );
+  /** Whether its body is a records body. */
+  get records(): boolean {
+    return this.#recordItems > 0;
+  }
+
+  /** The size of its request body. */
+  get bodyBytes(): number {
+    return this.records ? this.#recordsBytes : this.#framesBytes;
+  }
+
+  /** Whether `item` can join without the body going over `maxBytes`. */
+  fits(item: PendingMessage, maxMessages: number, maxBytes: number): boolean {
+    if (this.items.length >= maxMessages) return false;
+    const body =
+      this.records || item.record
+        ? this.#recordsBytes + item.recordBytes
+        : this.#framesBytes + item.bytes.length;
+    return body + FRAME_HEADER_BYTES <= maxBytes;
   }
 
   add(item: PendingMessage): void {
     this.items.push(item);
-    this.bodyBytes += item.framedBytes;
+    this.#count(item, 1);
+    if (item.key !== undefined) this.keys.add(item.key);
     item.holder = this;
+  }
+
+  /** Whether it holds a message with one of `keys`. */
+  sharesKeyWith(keys: ReadonlySet<string>): boolean {
+    if (this.keys.size === 0 || keys.size === 0) return false;
+    for (const key of this.keys) if (keys.has(key)) return true;
+    return false;
   }
 
   /** Takes a message out; `false` if it was not in this batch. */
@@ -86,8 +152,15 @@ export class Batch {
     const i = this.items.indexOf(item);
     if (i < 0) return false;
     this.items.splice(i, 1);
-    this.bodyBytes -= item.framedBytes;
+    this.#count(item, -1);
     return true;
+  }
+
+  #count(item: PendingMessage, sign: 1 | -1): void {
+    this.heldBytes += sign * item.framedBytes;
+    this.#framesBytes += sign * (FRAME_HEADER_BYTES + item.bytes.length);
+    this.#recordsBytes += sign * (FRAME_HEADER_BYTES + item.recordBytes);
+    if (item.record) this.#recordItems += sign;
   }
 
   isFull(maxMessages: number, maxBytes: number): boolean {

@@ -1,13 +1,19 @@
-// Client-side batching: each message joins the open batch of its topic, which is cut at
-// `maxMessages` or `maxBytes`, or `lingerMs` after its first message; the queue bound admits
-// messages (or makes them wait, or refuses them); cut batches go out `maxInFlight` at a time.
+// Client-side batching: each message joins the open batch of its topic (and of its partition, if
+// it names one), which is cut at `maxMessages` or `maxBytes`, or `lingerMs` after its first
+// message; the queue bound admits messages (or makes them wait, or refuses them); cut batches go
+// out `maxInFlight` at a time, except that a batch never overtakes an earlier one of its topic
+// that holds one of its keys (see `#mustWait`).
 import { Aborts } from './abort.js';
 import { Batch, type PendingMessage } from './batch.js';
 import { KafkaProxyError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { Room, Waiter } from './room.js';
 
-const DEFAULT_TOPIC_KEY = '';
+/** Where open batches are kept: one per topic, and one per (topic, partition) named by a send. */
+function laneOf(topic: string | undefined, partition: number | undefined): string {
+  // A topic name never holds '/', so this cannot mix up two lanes.
+  return `${topic ?? ''}/${partition ?? ''}`;
+}
 
 /** What a client holds: see {@link KafkaProxyClient.queued}. */
 export interface QueueStatus {
@@ -48,7 +54,7 @@ export class Batcher {
   readonly #open = new Map<string, Batch>();
   readonly #queue: Batch[] = [];
   readonly #unsettled = new Set<Batch>();
-  #inFlight = 0;
+  readonly #inFlight = new Set<Batch>();
 
   constructor(limits: BatchLimits, dispatch: (batch: Batch) => Promise<void>) {
     this.#limits = limits;
@@ -83,14 +89,22 @@ export class Batcher {
     items: readonly PendingMessage[],
     signal: AbortSignal | undefined,
   ): void {
-    const open = this.#open.get(topic ?? DEFAULT_TOPIC_KEY);
-    if (open) this.#cut(open);
-    const chunks = [new Batch(topic)];
+    this.#cutTopic(topic);
+    const chunks: Batch[] = [];
+    const current = new Map<string, Batch>();
     for (const item of items) {
-      let chunk = chunks[chunks.length - 1] as Batch;
-      if (!chunk.fits(item.bytes.length, this.#limits.maxMessages, this.#limits.maxBytes)) {
-        chunk = new Batch(topic);
+      const lane = laneOf(topic, item.partition);
+      // A later message of this key must not ride in an earlier request of another partition.
+      if (item.key !== undefined) {
+        for (const [other, chunk] of current) {
+          if (other !== lane && chunk.keys.has(item.key)) current.delete(other);
+        }
+      }
+      let chunk = current.get(lane);
+      if (!chunk?.fits(item, this.#limits.maxMessages, this.#limits.maxBytes)) {
+        chunk = new Batch(topic, item.partition);
         chunks.push(chunk);
+        current.set(lane, chunk);
       }
       chunk.add(item);
     }
@@ -117,8 +131,7 @@ export class Batcher {
 
   /** Sends what is queued for `topic` and resolves once every batch to it so far settles. */
   async flushTopic(topic: string | undefined): Promise<void> {
-    const open = this.#open.get(topic ?? DEFAULT_TOPIC_KEY);
-    if (open) this.#cut(open);
+    this.#cutTopic(topic);
     const batches = [...this.#unsettled].filter((b) => b.topic === topic);
     await Promise.all(batches.map((b) => b.done));
   }
@@ -134,16 +147,23 @@ export class Batcher {
 
   #enqueue(topic: string | undefined, item: PendingMessage): void {
     const { maxMessages, maxBytes, lingerMs } = this.#limits;
-    const key = topic ?? DEFAULT_TOPIC_KEY;
-    let batch = this.#open.get(key);
-    if (batch && !batch.fits(item.bytes.length, maxMessages, maxBytes)) {
+    const lane = laneOf(topic, item.partition);
+    // An open batch of another partition holding this key goes first: it is queued before this
+    // message's batch, so the pump keeps the key's order.
+    if (item.key !== undefined) {
+      for (const [other, open] of this.#open) {
+        if (other !== lane && open.topic === topic && open.keys.has(item.key)) this.#cut(open);
+      }
+    }
+    let batch = this.#open.get(lane);
+    if (batch && !batch.fits(item, maxMessages, maxBytes)) {
       this.#cut(batch);
       batch = undefined;
     }
     if (!batch) {
-      const lingering = new Batch(topic);
+      const lingering = new Batch(topic, item.partition);
       this.#unsettled.add(lingering);
-      this.#open.set(key, lingering);
+      this.#open.set(lane, lingering);
       lingering.timer = setTimeout(() => this.#cut(lingering), lingerMs);
       batch = lingering;
     }
@@ -158,7 +178,7 @@ export class Batcher {
       this.#unsettled.add(chunk);
       this.#ready(chunk);
     };
-    if (!refuse && this.#room.tryTake(chunk.bodyBytes, chunk.items.length)) {
+    if (!refuse && this.#room.tryTake(chunk.heldBytes, chunk.items.length)) {
       send();
       return true;
     }
@@ -167,7 +187,7 @@ export class Batcher {
       for (const item of chunk.items) item.reject(error);
       return false;
     }
-    this.#room.wait(new Waiter(chunk.items, chunk.bodyBytes, send));
+    this.#room.wait(new Waiter(chunk.items, chunk.heldBytes, send));
     return true;
   }
 
@@ -192,11 +212,16 @@ export class Batcher {
     }
   }
 
+  /** Cuts every open batch of `topic`, whatever its partition. */
+  #cutTopic(topic: string | undefined): void {
+    for (const batch of [...this.#open.values()]) if (batch.topic === topic) this.#cut(batch);
+  }
+
   /** Closes an open batch to new messages and queues it for sending. */
   #cut(batch: Batch): void {
     clearTimeout(batch.timer);
-    const key = batch.topic ?? DEFAULT_TOPIC_KEY;
-    if (this.#open.get(key) === batch) this.#open.delete(key);
+    const lane = laneOf(batch.topic, batch.partition);
+    if (this.#open.get(lane) === batch) this.#open.delete(lane);
     this.#ready(batch);
   }
 
@@ -205,19 +230,43 @@ export class Batcher {
     this.#pump();
   }
 
+  /**
+   * Sends queued batches in the order they were cut, `maxInFlight` at a time. A batch with keys
+   * waits while an earlier batch of its topic holding one of its keys is queued or in flight
+   * (retries included), so a key's messages reach Kafka in the order they were sent; batches
+   * without a shared key go past it.
+   */
   #pump(): void {
-    while (this.#inFlight < this.#limits.maxInFlight) {
-      const batch = this.#queue.shift();
-      if (!batch) return;
-      this.#inFlight++;
+    // Keys of the batches left waiting in this pass, per topic: those behind must not pass them.
+    const waiting = new Map<string | undefined, Set<string>>();
+    for (let i = 0; i < this.#queue.length && this.#inFlight.size < this.#limits.maxInFlight;) {
+      const batch = this.#queue[i] as Batch;
+      if (this.#mustWait(batch, waiting.get(batch.topic))) {
+        const keys = waiting.get(batch.topic) ?? new Set<string>();
+        for (const key of batch.keys) keys.add(key);
+        waiting.set(batch.topic, keys);
+        i++;
+        continue;
+      }
+      this.#queue.splice(i, 1);
+      this.#inFlight.add(batch);
       batch.sent = true;
       void this.#dispatch(batch).finally(() => {
-        this.#inFlight--;
+        this.#inFlight.delete(batch);
         this.#unsettled.delete(batch);
-        this.#room.release(batch.bodyBytes, batch.items.length);
+        this.#room.release(batch.heldBytes, batch.items.length);
         batch.finish();
         this.#pump();
       });
     }
+  }
+
+  #mustWait(batch: Batch, waitingKeys: ReadonlySet<string> | undefined): boolean {
+    if (batch.keys.size === 0) return false;
+    if (waitingKeys && batch.sharesKeyWith(waitingKeys)) return true;
+    for (const other of this.#inFlight) {
+      if (other.topic === batch.topic && other.sharesKeyWith(batch.keys)) return true;
+    }
+    return false;
   }
 }

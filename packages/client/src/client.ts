@@ -4,9 +4,10 @@ import { PendingMessage, type SendResult } from './batch.js';
 import { Batcher, type QueueStatus } from './batcher.js';
 import { KafkaProxyError } from './errors.js';
 import { asKafkaProxyError } from './failure.js';
-import { checkTopic, toBytes, type Message } from './message.js';
+import { checkTopic, type Message } from './message.js';
 import { resolveOptions, type KafkaProxyClientOptions, type ResolvedOptions } from './options.js';
 import { produce } from './produce.js';
+import { toOutgoing, type ProduceRecord } from './record.js';
 import { abortedError } from './retry.js';
 import { Transport } from './transport.js';
 
@@ -69,17 +70,20 @@ export class KafkaProxyClient {
   }
 
   /**
-   * Queues one message; resolves with where it landed once its batch is acknowledged. When the
-   * queue is full (`maxQueuedBytes`, `maxQueuedMessages`) the message first waits its turn for
-   * room, or with `onFull: 'reject'` the promise rejects at once with `queue_full`.
+   * Queues one message, bytes or a record ({@link ProduceRecord}: key, headers, timestamp,
+   * partition, a null value for a tombstone); resolves with where it landed once its batch is
+   * acknowledged. When the queue is full (`maxQueuedBytes`, `maxQueuedMessages`) the message
+   * first waits its turn for room, or with `onFull: 'reject'` the promise rejects at once with
+   * `queue_full`.
    *
    * @example
    * ```ts
    * const result = await client.send(Buffer.from([0, 1, 2]), { topic: 'raw' });
    * console.log(result.partition, result.offset);
+   * await client.send({ key: 'user-1', value: '{"n":1}', headers: { source: 'web' } });
    * ```
    */
-  send(message: Message, options: SendOptions = {}): Promise<SendResult> {
+  send(message: Message | ProduceRecord, options: SendOptions = {}): Promise<SendResult> {
     try {
       const topic = this.#topicFor(options.topic);
       const signal = options.signal;
@@ -101,9 +105,13 @@ export class KafkaProxyClient {
    * @example
    * ```ts
    * const results = await client.sendBatch(['a', 'b', 'c'], { topic: 'events' });
+   * await client.sendBatch([{ key: 'k', value: 'v1' }, { key: 'k', value: null }]);
    * ```
    */
-  sendBatch(messages: Iterable<Message>, options: SendOptions = {}): Promise<SendResult[]> {
+  sendBatch(
+    messages: Iterable<Message | ProduceRecord>,
+    options: SendOptions = {},
+  ): Promise<SendResult[]> {
     try {
       const topic = this.#topicFor(options.topic);
       const signal = options.signal;
@@ -209,19 +217,20 @@ export class KafkaProxyClient {
   }
 
   #prepare(
-    message: Message,
+    message: Message | ProduceRecord,
     index: number | undefined,
     signal: AbortSignal | undefined,
   ): PendingMessage {
-    const bytes = toBytes(message);
-    if (bytes.length > this.#options.maxMessageBytes) {
+    const where = index === undefined ? 'the message' : `message ${index}`;
+    const item = new PendingMessage(toOutgoing(message, where));
+    if (item.payloadBytes > this.#options.maxMessageBytes) {
       throw new KafkaProxyError(
         'message_too_large',
-        `${index === undefined ? 'the message' : `message ${index}`} is ${bytes.length} bytes; the limit is ${this.#options.maxMessageBytes} (maxMessageBytes)`,
+        `${where} is ${item.payloadBytes} bytes${item.record ? ' as a record' : ''}; the limit is ${this.#options.maxMessageBytes} (maxMessageBytes)`,
       );
     }
     throwIfAborted(signal);
-    return new PendingMessage(bytes);
+    return item;
   }
 
   #abortAll(error: KafkaProxyError): void {

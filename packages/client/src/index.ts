@@ -9,6 +9,7 @@ export {
   type LocalErrorCode,
 } from './errors.js';
 export type { Message } from './message.js';
+export type { HeaderInput, HeadersInput, ProduceRecord } from './record.js';
 export {
   DEFAULTS,
   type KafkaProxyClientOptions,

@@ -1,9 +1,10 @@
-// One produce request per batch: frame, compress, send with retries, report to the hooks, and
-// settle each message with where it landed or with the error that ended the request.
+// One produce request per batch: encode (the original framed body, or a records body when a
+// message needs one), compress, send with retries, report to the hooks, and settle each message
+// with where it landed or with the error that ended the request.
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { encodeFrames } from '@kproxy/framing';
-import type { Batch, SendResult } from './batch.js';
+import { encodeFrames, encodeRecords, type ProxyRecord } from '@kproxy/framing';
+import type { Batch, PendingMessage, SendResult } from './batch.js';
 import { asKafkaProxyError } from './failure.js';
 import { callHook, type ResolvedOptions } from './options.js';
 import { withRetry } from './retry.js';
@@ -35,12 +36,17 @@ export async function produce(batch: Batch, context: ProduceContext): Promise<vo
   const { topic } = batch;
   const { hooks } = options;
   const started = Date.now();
-  const framed = encodeFrames(items.map((item) => item.bytes));
+  const records = items.some((item) => item.record !== undefined);
+  const framed = records
+    ? encodeRecords(items.map(asRecord))
+    : encodeFrames(items.map((item) => item.bytes));
   try {
     const signals = [context.signal, batch.cancel.signal];
     const body = options.compression === 'gzip' ? await gzip(framed) : framed;
     const { method, path, headers } = produceRequest({
       topic,
+      partition: batch.partition,
+      records,
       gzip: options.compression === 'gzip',
       buffered: options.ack === 'buffered',
     });
@@ -73,4 +79,9 @@ export async function produce(batch: Batch, context: ProduceContext): Promise<vo
     callHook(() => hooks.onFailure?.({ topic, messages: items.length, error }));
     for (const item of items) item.reject(error);
   }
+}
+
+/** A message as a record: a plain value rides in a records body as a record without a key. */
+function asRecord(item: PendingMessage): ProxyRecord {
+  return item.record ?? { key: null, value: item.bytes, headers: [], timestamp: null };
 }

@@ -6,6 +6,7 @@ import {
   producePath,
   ROUTES,
   type ProduceReply,
+  type RecordOffset,
   type TopicReply,
 } from '@kproxy/protocol';
 import type { SendResult } from './batch.js';
@@ -16,6 +17,10 @@ import type { HttpRequest, HttpResponse } from './transport.js';
 export interface ProduceShape {
   /** `undefined`: the server's default topic. */
   topic: string | undefined;
+  /** The partition every message of the request goes to; `undefined`: the server picks. */
+  partition: number | undefined;
+  /** A records body rather than the original framed body. */
+  records: boolean;
   gzip: boolean;
   buffered: boolean;
 }
@@ -25,9 +30,10 @@ export function produceRequest(
   shape: ProduceShape,
 ): Required<Pick<HttpRequest, 'method' | 'path' | 'headers'>> {
   const headers: Record<string, string> = {
-    'content-type': CONTENT_TYPES.frames,
+    'content-type': shape.records ? CONTENT_TYPES.records : CONTENT_TYPES.frames,
     accept: `${CONTENT_TYPES.json}, ${CONTENT_TYPES.text};q=0.5`,
   };
+  if (shape.partition !== undefined) headers[HEADERS.partition] = String(shape.partition);
   if (shape.gzip) headers['content-encoding'] = 'gzip';
   if (shape.buffered) headers[HEADERS.ack] = 'buffered';
   const path = shape.topic === undefined ? ROUTES.produce.path : producePath(shape.topic);
@@ -36,8 +42,9 @@ export function produceRequest(
 
 /**
  * Where each of a produce request's `count` messages landed, from the server's answer: the JSON
- * reply names the topic, partition and first offset (durable mode); a text answer, nothing more
- * than the status.
+ * reply names the topic and either each record's partition and offset (`offsets`, a records body
+ * that may span partitions) or the partition and first offset (durable mode); a text answer,
+ * nothing more than the status.
  */
 export function produceResults(
   res: HttpResponse,
@@ -49,12 +56,30 @@ export function produceResults(
   const landedTopic = typeof answer?.topic === 'string' ? answer.topic : topic;
   const partition = typeof answer?.partition === 'number' ? answer.partition : undefined;
   const base = parseOffset(answer?.baseOffset);
-  return Array.from({ length: count }, (_, index) => ({
-    topic: landedTopic,
-    partition,
-    offset: base === undefined ? undefined : String(base + BigInt(index)),
-    durable: res.status === 200,
-  }));
+  const offsets = recordOffsets(answer?.offsets, count);
+  const durable = res.status === 200;
+  return Array.from({ length: count }, (_, index) => {
+    const each = offsets?.[index];
+    if (each) return { topic: landedTopic, ...each, durable };
+    return {
+      topic: landedTopic,
+      partition,
+      offset: base === undefined ? undefined : String(base + BigInt(index)),
+      durable,
+    };
+  });
+}
+
+/** The reply's `offsets` when it has one well-formed entry per message, else undefined. */
+function recordOffsets(value: unknown, count: number): RecordOffset[] | undefined {
+  if (!Array.isArray(value) || value.length !== count) return undefined;
+  const offsets: RecordOffset[] = [];
+  for (const entry of value as { partition?: unknown; offset?: unknown }[]) {
+    const offset = parseOffset(entry?.offset);
+    if (typeof entry?.partition !== 'number' || offset === undefined) return undefined;
+    offsets.push({ partition: entry.partition, offset: String(offset) });
+  }
+  return offsets;
 }
 
 /** The topic of a `GET /topic` answer; `invalid_response` when it names none. */

@@ -1,25 +1,39 @@
-import { encodeFrame } from '@kproxy/framing';
+import { encodeFrame, encodeRecords } from '@kproxy/framing';
 import { CONTENT_TYPES, HEADERS, producePath } from '@kproxy/protocol';
 import { Command } from 'commander';
 import { writeAll, type CliIO } from '../io.js';
 import { integer } from '../parse.js';
+import { recordMaker, withRecordOptions, type RecordFlags } from '../records.js';
 import { openInput } from '../sources.js';
 
+interface FrameFlags extends RecordFlags {
+  perFile?: boolean;
+  skipEmpty?: boolean;
+}
+
 export function frameCommand(io: CliIO): Command {
-  return new Command('frame')
-    .description('turn lines (stdin or files) into a framed body on stdout, one frame per line')
+  const command = new Command('frame')
+    .description(
+      'turn lines (stdin or files) into a framed body on stdout, one frame per line; with a ' +
+        `key, headers or null values, a records body (${CONTENT_TYPES.records})`,
+    )
     .argument('[files...]', 'input files (default: stdin)')
     .option('--per-file', 'each file is one frame')
-    .option('--skip-empty', 'do not frame empty lines')
+    .option('--skip-empty', 'do not frame empty lines');
+  return withRecordOptions(command)
     .addHelpText(
       'after',
       `
 Examples:
   $ printf 'hello\\nworld\\n' | kproxy frame > body.bin
   $ curl -H "${HEADERS.token}: $KPROXY_TOKEN" -H 'content-type: ${CONTENT_TYPES.frames}' \\
-      --data-binary @body.bin "$KPROXY_URL${producePath('events')}"`,
+      --data-binary @body.bin "$KPROXY_URL${producePath('events')}"
+  $ printf 'user-1:hello\\n' | kproxy frame -K : -H source=curl |
+      curl -H "${HEADERS.token}: $KPROXY_TOKEN" -H 'content-type: ${CONTENT_TYPES.records}' \
+      --data-binary @- "$KPROXY_URL${producePath('events')}"`,
     )
-    .action(async (files: string[], flags: { perFile?: boolean; skipEmpty?: boolean }) => {
+    .action(async (files: string[], flags: FrameFlags) => {
+      const toRecord = recordMaker(flags);
       const input = await openInput(
         files,
         flags.perFile ? 'per-file' : 'lines',
@@ -28,7 +42,10 @@ Examples:
       );
       for await (const message of input.messages) {
         if (flags.skipEmpty === true && message.length === 0) continue;
-        await writeAll(io.stdout, encodeFrame(message));
+        await writeAll(
+          io.stdout,
+          toRecord ? encodeRecords([toRecord(message)]) : encodeFrame(message),
+        );
       }
     });
 }

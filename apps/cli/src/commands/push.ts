@@ -6,9 +6,10 @@ import { formatBytes, formatCount, formatSeconds, plural } from '../format.js';
 import type { CliIO } from '../io.js';
 import { integer } from '../parse.js';
 import { Progress } from '../progress.js';
+import { recordMaker, withRecordOptions, type RecordFlags } from '../records.js';
 import { openInput, type InputMode } from '../sources.js';
 
-interface PushFlags extends ConnectionFlags {
+interface PushFlags extends ConnectionFlags, RecordFlags {
   topic?: string;
   perFile?: boolean;
   framed?: boolean;
@@ -39,19 +40,22 @@ export interface PushSummary {
 }
 
 export function pushCommand(io: CliIO): Command {
-  return new Command('push')
+  const command = new Command('push')
     .summary('push messages to Kafka through the proxy')
     .description(
       'Push messages read from files, or from stdin when no file is given (or for "-"). ' +
         'By default every line is one message (a trailing \\r is dropped); --per-file makes ' +
         'each file one message; --framed reads input that is already framed (see kproxy frame). ' +
+        'As with kcat, -K splits each message into key<sep>value, -H adds headers and -Z sends ' +
+        'empty values as tombstones. ' +
         'Messages are batched and retried by the SDK; the command exits 1 if any message fails.',
     )
     .argument('[files...]', 'input files (default: stdin)')
     .option('-t, --topic <topic>', "topic to push to (default: the server's default topic)")
     .addOption(new Option('--per-file', 'each file is one message').conflicts('framed'))
     .option('--framed', 'input is framed (4-byte little-endian length + bytes)')
-    .option('--skip-empty', 'do not send empty lines')
+    .option('--skip-empty', 'do not send empty lines');
+  return withRecordOptions(command)
     .option('--batch-messages <n>', `most messages per request (${DEFAULTS.maxMessages})`, integer)
     .option('--batch-bytes <n>', `most bytes per request body (${DEFAULTS.maxBytes})`, integer)
     .option('--linger-ms <ms>', `wait this long to fill a batch (${DEFAULTS.lingerMs})`, integer)
@@ -76,6 +80,7 @@ export function pushCommand(io: CliIO): Command {
 Examples:
   $ kproxy push --topic events events.txt
   $ tail -f app.log | kproxy push --topic logs
+  $ printf 'user-1:{"n":1}\\nuser-2:\\n' | kproxy push -t users -K : -H source=cli --null-empty-values
   $ kproxy push --topic blobs --per-file images/*.png
   $ kproxy frame < lines.txt > body.bin && kproxy push --framed --topic events body.bin`,
     )
@@ -145,6 +150,7 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
       total: input.totalBytes,
     });
   const sendOptions: SendOptions = {};
+  const toRecord = recordMaker(flags);
 
   // First Ctrl-C: stop reading, deliver what is queued, report. A second one exits at once.
   let interrupted = false;
@@ -169,7 +175,7 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
       if (flags.skipEmpty === true && message.length === 0) continue;
       sent++;
       client
-        .send(message, sendOptions)
+        .send(toRecord ? toRecord(message) : message, sendOptions)
         .then(
           (result) => {
             delivered++;
