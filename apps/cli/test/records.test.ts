@@ -1,5 +1,5 @@
 // `kproxy push` with kcat's record flags through the real server into a real broker, read back
-// with a consumer. It runs once the server accepts records bodies: rename it to records.test.ts.
+// with a consumer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopic, kafkaBrokers, readMessages, uniqueTopic } from '@kproxy/testkit';
 import { startProxy, type ProxyProcess } from '@kproxy/testkit/proxy-process';

@@ -1,5 +1,4 @@
-// Records through the real server into a real broker, read back with a consumer. It runs once the
-// server accepts records bodies: rename it to records.test.ts then.
+// Records through the real server into a real broker, read back with a consumer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTopic,
