@@ -411,12 +411,24 @@ describe('operations', () => {
       for (const [status, response] of Object.entries(op.responses))
         expect(response.headers, status).toHaveProperty('x-request-id');
     }
-    const bodies = operations.flatMap((op) => Object.values(op.requestBody?.content ?? {}));
-    expect(bodies).toHaveLength(2);
-    for (const body of bodies) {
+    const bodies = operations.flatMap((op) => Object.entries(op.requestBody?.content ?? {}));
+    // Frames and records on both produce routes; the Confluent-v2 JSON bodies on /topics/{topic}.
+    expect(bodies.map(([type]) => type).sort()).toEqual([
+      'application/octet-stream',
+      'application/octet-stream',
+      'application/vnd.kafka-proxy.records.v1',
+      'application/vnd.kafka-proxy.records.v1',
+      'application/vnd.kafka.binary.v2+json',
+      'application/vnd.kafka.json.v2+json',
+    ]);
+    for (const [type, body] of bodies) {
+      if (type.endsWith('+json')) {
+        expect(body.schema).toMatchObject({ type: 'object', required: ['records'] });
+        continue;
+      }
       // A JSON Schema `type: string` refuses bytes: raw bodies are described without a type.
       expect(body.schema).not.toHaveProperty('type');
-      expect(body.schema).toMatchObject({ contentMediaType: 'application/octet-stream' });
+      expect(body.schema).toMatchObject({ contentMediaType: type });
     }
   });
 

@@ -9,7 +9,7 @@ import {
   TOPIC_NAME_PATTERN,
 } from '@kproxy/protocol';
 
-const { json, text, frames } = CONTENT_TYPES;
+const { json, text, frames, records, binaryV2, jsonV2 } = CONTENT_TYPES;
 
 /** Every response carries the request id (the client's, when it sent a sane one). */
 const requestIdHeader = { [HEADERS.requestId]: { $ref: '#/components/headers/RequestId' } };
@@ -91,13 +91,18 @@ const statusBody = {
   },
 };
 
+/** A JSON produce reply: the proxy's own, or the Confluent-v2 one to a JSON body. */
+const produceReply = {
+  oneOf: [{ $ref: '#/components/schemas/ProduceResult' }, { $ref: '#/components/schemas/Offsets' }],
+};
+
 const produceResponses = responses({
   '200': {
     description: 'durable: every message is acknowledged by Kafka',
     headers: requestIdHeader,
     content: {
       [text]: { schema: { type: 'string', examples: ['3 messages received'] } },
-      [json]: { schema: { $ref: '#/components/schemas/ProduceResult' } },
+      [json]: { schema: produceReply },
     },
   },
   '202': {
@@ -106,11 +111,11 @@ const produceResponses = responses({
     headers: requestIdHeader,
     content: {
       [text]: { schema: { type: 'string', examples: ['3 messages received'] } },
-      [json]: { schema: { $ref: '#/components/schemas/ProduceResult' } },
+      [json]: { schema: produceReply },
     },
   },
   '400': errorResponse(
-    'truncated_frame, empty_body, invalid_topic (also a "." or ".." path segment in place of the topic) or bad_request',
+    'truncated_frame, malformed_record (naming the frame or record and the field), empty_body, invalid_topic (also a "." or ".." path segment in place of the topic), invalid_partition (not a number, or not one of the topic\'s partitions) or bad_request; nothing of the request is produced',
   ),
   '401': unauthorized('unauthorized: missing or wrong token'),
   '403': errorResponse('forbidden: the token may not use this topic'),
@@ -127,22 +132,73 @@ const produceResponses = responses({
   ),
 });
 
-const produceRequest = {
+/** Raw bytes, not a JSON string (OpenAPI 3.1's contentMediaType; `format: binary` for 3.0 tools). */
+const bytesOf = (type: string) => ({ schema: { contentMediaType: type, format: 'binary' } });
+
+/** The body of a produce request; `withJson`: the route that also takes Confluent-v2 JSON. */
+const produceRequest = (withJson: boolean) => ({
   required: true,
   description:
-    'A sequence of frames: each a 4-byte little-endian length N followed by N bytes of message. May be compressed with Content-Encoding gzip, deflate or br.',
+    'Frames: each a 4-byte little-endian length N followed by N bytes. With ' +
+    `${frames} each frame is a message value (the original format); with ${records} each frame ` +
+    'is one record: timestamp:i64 (-1: Kafka sets it), keyLen:i32 key, headerCount:i32 ' +
+    '(nameLen:i32 name valueLen:i32 value)*, valueLen:i32 value, little-endian, length -1 = null ' +
+    '(a null value is a tombstone).' +
+    (withJson
+      ? ` ${binaryV2} and ${jsonV2} take Confluent REST v2 JSON records (keys and values base64, or any JSON produced as its text).`
+      : '') +
+    ' May be compressed with Content-Encoding gzip, deflate or br.',
   content: {
-    [frames]: {
-      // Raw bytes, not a JSON string: OpenAPI 3.1 says so with contentMediaType and no `type`
-      // (with `type: string` validators such as openapi-core refuse every byte body).
-      // `format: binary` is the 3.0 way, kept for generators (schemathesis) that read only it.
-      schema: { contentMediaType: frames, format: 'binary' },
-    },
+    [frames]: bytesOf(frames),
+    [records]: bytesOf(records),
+    ...(withJson ? { [binaryV2]: jsonRecords('base64'), [jsonV2]: jsonRecords('json') } : {}),
   },
-};
+});
+
+/** A Confluent-REST-v2-style JSON body; keys and values are base64 strings or any JSON. */
+function jsonRecords(embedding: 'base64' | 'json') {
+  const bytes =
+    embedding === 'base64' ? { type: ['string', 'null'], contentEncoding: 'base64' } : {};
+  return {
+    schema: {
+      type: 'object',
+      required: ['records'],
+      properties: {
+        records: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            required: ['value'],
+            properties: {
+              key: bytes,
+              value: { ...bytes, description: 'null: a tombstone' },
+              partition: { type: 'integer', minimum: 0 },
+              headers: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['key'],
+                  properties: {
+                    key: { type: 'string' },
+                    value: { type: ['string', 'null'], contentEncoding: 'base64' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
 
 const produceParameters = [
   { $ref: '#/components/parameters/Ack' },
+  { $ref: '#/components/parameters/Key' },
+  { $ref: '#/components/parameters/Partition' },
+  { $ref: '#/components/parameters/Traceparent' },
+  { $ref: '#/components/parameters/Tracestate' },
   { $ref: '#/components/parameters/RequestId' },
 ];
 
@@ -169,19 +225,20 @@ export function openApiDocument(): Record<string, unknown> {
     paths: {
       [ROUTES.produce.path]: {
         post: {
-          summary: "Produce the body's frames to the current default topic",
+          summary: "Produce the body's messages or records to the current default topic",
           operationId: 'produceDefault',
           parameters: produceParameters,
-          requestBody: produceRequest,
+          requestBody: produceRequest(false),
           responses: produceResponses,
         },
       },
       [ROUTES.produceTo.path]: {
         post: {
-          summary: "Produce the body's frames to {topic}; the default topic is unchanged",
+          summary:
+            "Produce the body's messages or records to {topic}; the default topic is unchanged",
           operationId: 'produceTopic',
           parameters: [topicParameter, ...produceParameters],
-          requestBody: produceRequest,
+          requestBody: produceRequest(true),
           responses: produceResponses,
         },
       },
@@ -305,6 +362,34 @@ export function openApiDocument(): Record<string, unknown> {
           description:
             "override the server's acknowledgement mode for this request (case-insensitive; empty is refused)",
         },
+        Key: {
+          name: HEADERS.key,
+          in: 'header',
+          required: false,
+          schema: { type: 'string' },
+          description: `${frames} bodies: every message gets this UTF-8 key, and so its partition (murmur2, as Kafka's Java producer)`,
+        },
+        Partition: {
+          name: HEADERS.partition,
+          in: 'header',
+          required: false,
+          schema: { type: 'string', pattern: '^[0-9]{1,9}$' },
+          description: 'every message of the request goes to this partition (out of range: 400)',
+        },
+        Traceparent: {
+          name: HEADERS.traceparent,
+          in: 'header',
+          required: false,
+          schema: { type: 'string' },
+          description: 'W3C trace context: copied into every record as a header, unless it has one',
+        },
+        Tracestate: {
+          name: HEADERS.tracestate,
+          in: 'header',
+          required: false,
+          schema: { type: 'string' },
+          description: 'W3C trace context: copied into every record as a header, unless it has one',
+        },
         RequestId: {
           name: HEADERS.requestId,
           in: 'header',
@@ -345,6 +430,35 @@ export function openApiDocument(): Record<string, unknown> {
               type: 'string',
               description:
                 'durable only: offset of the first message (a decimal string: offsets are 64-bit)',
+            },
+            offsets: {
+              type: 'array',
+              description: `durable, ${records} bodies: where each record went, in request order`,
+              items: {
+                type: 'object',
+                required: ['partition', 'offset'],
+                properties: { partition: { type: 'integer' }, offset: { type: 'string' } },
+              },
+            },
+          },
+        },
+        Offsets: {
+          type: 'object',
+          description: 'the reply to a Confluent-v2 JSON body: each record where it went, in order',
+          required: ['offsets'],
+          properties: {
+            key_schema_id: { type: 'null' },
+            value_schema_id: { type: 'null' },
+            offsets: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['partition', 'offset'],
+                properties: {
+                  partition: { type: 'integer' },
+                  offset: { type: ['integer', 'null'], description: 'null in buffered mode (202)' },
+                },
+              },
             },
           },
         },

@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { decodeFrames } from '@kproxy/framing';
-import { ROUTES } from '@kproxy/protocol';
+import { decodeFrames, decodeRecords, type ProxyRecord } from '@kproxy/framing';
+import { CONTENT_TYPES, ROUTES } from '@kproxy/protocol';
 import {
   createApp,
   createLogger,
@@ -25,8 +25,10 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
   /** Size of the body as sent (compressed if it was). */
   bodyBytes: number;
-  /** The messages of a produce request the server accepted. */
+  /** The messages (values) of a produce request the server accepted; empty for a JSON body. */
   messages: Uint8Array[];
+  /** The records of an accepted records body (`CONTENT_TYPES.records`). */
+  records?: ProxyRecord[];
   at: number;
 }
 
@@ -187,7 +189,17 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
     const body = Buffer.from(await answer.arrayBuffer());
     if (topic !== undefined && answer.ok) {
       const decompress = DECOMPRESS[String(req.headers['content-encoding'] ?? '').toLowerCase()];
-      record.messages = decodeFrames(decompress ? decompress(raw) : raw);
+      const body = decompress ? decompress(raw) : raw;
+      const type = String(req.headers['content-type'] ?? '')
+        .split(';')[0]
+        ?.trim()
+        .toLowerCase();
+      if (type === CONTENT_TYPES.records) {
+        record.records = decodeRecords(body);
+        record.messages = record.records.map((r) => r.value ?? new Uint8Array(0));
+      } else if (type === CONTENT_TYPES.frames) {
+        record.messages = decodeFrames(body);
+      }
       fake.accepted.push(record);
     }
     res.writeHead(answer.status, Object.fromEntries(answer.headers));
