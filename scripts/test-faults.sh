@@ -64,4 +64,4 @@ status=0
 stop_clusters
 
 log "finished in $((SECONDS - started)) s on Node.js $(node --version)"
-find "$REPORT" -type f 2>/dev/null | node scripts/test-summary.mjs "$status"
+{ [ ! -f "$REPORT" ] || echo "$REPORT"; } | node scripts/test-summary.mjs "$status"

@@ -5,7 +5,7 @@ import { createTopic, uniqueTopic } from '@kproxy/testkit';
 import type { ServerProcess } from '@kproxy/testkit/proxy-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  errorLines,
+  logLines,
   faultCluster,
   freePort,
   settleCounts,
@@ -43,7 +43,7 @@ describe('a one-node Kafka restarted under buffered and durable load', () => {
     await waitReady(proxy.url);
     const load = startLoad({
       url: proxy.url,
-      clients: { durable: 4, buffered: 4 },
+      clients: { durable: 8, buffered: 2 },
       messagesPerRequest: 20,
     });
     await waitFor(
@@ -84,9 +84,15 @@ describe('a one-node Kafka restarted under buffered and durable load', () => {
     const counts = await settleCounts(load, topic, brokers);
     console.log(`[faults] broker restart (1 node): ${events.join(', ')}`);
     console.log(summary('broker restart (1 node)', counts, startedAt));
+    if (counts.fiveXxWritten > 0) {
+      const warnings = logLines(proxy.logs, ['warn', 'error'])
+        .slice(0, 8)
+        .map((line) => line.slice(0, 300));
+      console.log(`[faults] the proxy's first warnings:\n${warnings.join('\n')}`);
+    }
     if (exit !== 0)
       console.log(
-        `[faults] the proxy's last shutdown: exit ${exit}\n${errorLines(proxy.logs).join('\n')}`,
+        `[faults] the proxy's last shutdown: exit ${exit}\n${logLines(proxy.logs).join('\n')}`,
       );
     expect(counts.acknowledgedDurable).toBeGreaterThan(1_000);
     expect(counts.acknowledgedBuffered).toBeGreaterThan(1_000);

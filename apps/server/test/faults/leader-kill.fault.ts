@@ -6,7 +6,7 @@ import { createTopic, uniqueTopic } from '@kproxy/testkit';
 import type { ServerProcess } from '@kproxy/testkit/proxy-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  errorLines,
+  logLines,
   faultCluster,
   freePort,
   leaderOf,
@@ -84,7 +84,7 @@ describe('a partition leader SIGKILLed on three nodes under buffered and durable
     console.log(summary('leader SIGKILL (3 nodes)', counts, startedAt));
     if (exit !== 0)
       console.log(
-        `[faults] the proxy's last shutdown: exit ${exit}\n${errorLines(proxy.logs).join('\n')}`,
+        `[faults] the proxy's last shutdown: exit ${exit}\n${logLines(proxy.logs).join('\n')}`,
       );
     expect(counts.acknowledgedDurable).toBeGreaterThan(1_000);
     expect(counts.acknowledgedBuffered).toBeGreaterThan(1_000);

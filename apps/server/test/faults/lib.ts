@@ -72,12 +72,14 @@ export async function startFaultProxy(
   });
 }
 
-/** The error and fatal lines the server logged (a shutdown that timed out names what it dropped). */
-export function errorLines(logs: readonly string[]): string[] {
+/** The lines the server logged at `levels` (a shutdown that timed out names what it dropped). */
+export function logLines(
+  logs: readonly string[],
+  levels: readonly string[] = ['error', 'fatal'],
+): string[] {
   return logs.filter((line) => {
     try {
-      const entry = JSON.parse(line) as { level?: string };
-      return entry.level === 'error' || entry.level === 'fatal';
+      return levels.includes((JSON.parse(line) as { level?: string }).level ?? '');
     } catch {
       return false; // not a log line
     }
@@ -286,6 +288,12 @@ export interface Counts {
   givenUp: number;
   /** Records read beyond the first of each request's message (a retry that wrote it again). */
   duplicates: number;
+  /** Of those, records of an attempt written more than once (Kafka's client sent it twice). */
+  duplicatesWithinAttempt: number;
+  /** The attempts written twice, by mode and answer (e.g. `buffered 202: 3`). */
+  writtenTwiceBy: Record<string, number>;
+  /** Requests more than one of whose attempts is in Kafka. */
+  writtenTwice: number;
   records: number;
 }
 
@@ -320,6 +328,9 @@ export async function countDelivery(load: Load, topic: string, brokers: string[]
     unansweredWritten: 0,
     givenUp: 0,
     duplicates: 0,
+    duplicatesWithinAttempt: 0,
+    writtenTwiceBy: {},
+    writtenTwice: 0,
     records,
   };
   const last = new Map<string, Attempt>();
@@ -335,6 +346,11 @@ export async function countDelivery(load: Load, topic: string, brokers: string[]
       counts.missing += a.messages - written;
     }
     if (written > 0 && written < a.messages) counts.partial += 1;
+    const copies = present.get(`${a.request}/${a.attempt}`)?.values().next().value ?? 0;
+    if (copies > 1) {
+      const by = `${a.mode} ${a.status}`;
+      counts.writtenTwiceBy[by] = (counts.writtenTwiceBy[by] ?? 0) + 1;
+    }
     if (a.status >= 500) {
       counts.fiveXx += 1;
       if (written > 0) {
@@ -352,6 +368,13 @@ export async function countDelivery(load: Load, topic: string, brokers: string[]
     if (a.status !== (a.mode === 'durable' ? 200 : 202)) counts.givenUp += 1;
   }
   for (const n of perMessage.values()) counts.duplicates += n - 1;
+  const writtenAttempts = new Map<string, number>();
+  for (const [key, indexes] of present) {
+    const request = key.slice(0, key.indexOf('/'));
+    writtenAttempts.set(request, (writtenAttempts.get(request) ?? 0) + 1);
+    for (const n of indexes.values()) counts.duplicatesWithinAttempt += n - 1;
+  }
+  for (const n of writtenAttempts.values()) if (n > 1) counts.writtenTwice += 1;
   return counts;
 }
 
@@ -387,7 +410,9 @@ export function summary(scenario: string, counts: Counts, startedAt: number): st
     `${c.acknowledged} messages (${c.acknowledgedDurable} durable 200, ${c.acknowledgedBuffered} ` +
     `buffered 202), missing ${c.missing}, partial ${c.partial}, 5xx-but-written ` +
     `${c.fiveXxWritten} (of ${c.fiveXx} 5xx), unanswered ${c.unanswered} (written ` +
-    `${c.unansweredWritten}), given up ${c.givenUp}, duplicates ${c.duplicates}, records ` +
+    `${c.unansweredWritten}), given up ${c.givenUp}, duplicates ${c.duplicates} (${c.writtenTwice} requests written by ` +
+    `two attempts, ${c.duplicatesWithinAttempt} records of one attempt written twice` +
+    `${Object.keys(c.writtenTwiceBy).length > 0 ? ` ${JSON.stringify(c.writtenTwiceBy)}` : ''}), records ` +
     `${c.records}, ${((Date.now() - startedAt) / 1000).toFixed(1)} s`
   );
 }

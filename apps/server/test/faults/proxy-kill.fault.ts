@@ -5,7 +5,7 @@ import { createTopic, uniqueTopic } from '@kproxy/testkit';
 import type { ServerProcess } from '@kproxy/testkit/proxy-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  errorLines,
+  logLines,
   faultCluster,
   freePort,
   settleCounts,
@@ -58,7 +58,7 @@ describe('the proxy SIGKILLed under durable load', () => {
     console.log(summary(`proxy SIGKILL x${KILLS}`, counts, startedAt));
     if (exit !== 0)
       console.log(
-        `[faults] the proxy's last shutdown: exit ${exit}\n${errorLines(proxy.logs).join('\n')}`,
+        `[faults] the proxy's last shutdown: exit ${exit}\n${logLines(proxy.logs).join('\n')}`,
       );
     expect(counts.acknowledgedDurable).toBeGreaterThan(5_000);
     expect(counts.unanswered).toBeGreaterThan(0); // the kills did cut requests in flight

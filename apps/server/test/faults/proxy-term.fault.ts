@@ -6,7 +6,7 @@ import { createTopic, uniqueTopic } from '@kproxy/testkit';
 import type { ServerProcess } from '@kproxy/testkit/proxy-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  errorLines,
+  logLines,
   faultCluster,
   freePort,
   settleCounts,
@@ -53,7 +53,7 @@ describe('the proxy stopped with SIGTERM under buffered and durable load', () =>
       const signalledAt = Date.now();
       const code = await running.stop('SIGTERM');
       shutdowns.push(`exit ${code} in ${Date.now() - signalledAt} ms`);
-      logged.push(...errorLines(running.logs));
+      logged.push(...logLines(running.logs));
       if (code !== 0) failedShutdowns.push(`exit ${code}`);
     };
     for (let i = 0; i < TERMS; i++) {
