@@ -5,14 +5,14 @@ import { createTopic, uniqueTopic } from '@kproxy/testkit';
 import type { ServerProcess } from '@kproxy/testkit/proxy-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  logLines,
+  failures,
   faultCluster,
   freePort,
   settleCounts,
   sleep,
   startFaultProxy,
   startLoad,
-  summary,
+  report,
   waitFor,
   waitReady,
   type FaultCluster,
@@ -82,25 +82,14 @@ describe('a one-node Kafka restarted under buffered and durable load', () => {
     const exit = await proxy.stop('SIGTERM');
 
     const counts = await settleCounts(load, topic, brokers);
-    console.log(`[faults] broker restart (1 node): ${events.join(', ')}`);
-    console.log(summary('broker restart (1 node)', counts, startedAt));
-    if (counts.fiveXxWritten > 0) {
-      const warnings = logLines(proxy.logs, ['warn', 'error'])
-        .slice(0, 8)
-        .map((line) => line.slice(0, 300));
-      console.log(`[faults] the proxy's first warnings:\n${warnings.join('\n')}`);
-    }
-    if (exit !== 0)
-      console.log(
-        `[faults] the proxy's last shutdown: exit ${exit}\n${logLines(proxy.logs).join('\n')}`,
-      );
+    report('broker restart (1 node)', { counts, startedAt, events, logs: proxy.logs, exit });
     expect(counts.acknowledgedDurable).toBeGreaterThan(1_000);
     expect(counts.acknowledgedBuffered).toBeGreaterThan(1_000);
-    expect({
-      exit,
-      missing: counts.missing,
-      partial: counts.partial,
-      fiveXxWritten: counts.fiveXxWritten,
-    }).toEqual({ exit: 0, missing: 0, partial: 0, fiveXxWritten: 0 });
+    expect({ exit, ...failures(counts) }).toEqual({
+      exit: 0,
+      missing: 0,
+      partial: 0,
+      fiveXxWritten: 0,
+    });
   });
 });

@@ -169,7 +169,8 @@ export interface Load {
   elapsed(): number;
   /** Requests answered so far with status (any attempt). */
   answered(status: number): number;
-  stop(): Promise<void>;
+  /** `retry: false`: requests waiting to be retried are given up instead. */
+  stop(options?: { retry?: boolean }): Promise<void>;
 }
 
 /**
@@ -183,6 +184,7 @@ export function startLoad(options: LoadOptions): Load {
   const attempts: Attempt[] = [];
   const budget = options.retryBudgetMs ?? 60_000;
   let stopping = false;
+  let retrying = true;
   let requests = 0;
   const startedAt = Date.now();
   const elapsed = (): number => Date.now() - startedAt;
@@ -231,10 +233,11 @@ export function startLoad(options: LoadOptions): Load {
       for (let attempt = 0, backoff = 50; ; attempt++) {
         const sent = await send(mode, request, attempt);
         const retriable = sent.status === 0 || sent.status === 429 || sent.status === 503;
-        if (!retriable || Date.now() - started > budget) break;
+        if (!retriable || !retrying || Date.now() - started > budget) break;
         const wait = sent.retryAfter > 0 ? sent.retryAfter * 1000 : Math.random() * backoff;
         backoff = Math.min(backoff * 2, 1_000);
         await sleep(wait);
+        if (!retrying) break;
       }
     }
   };
@@ -248,8 +251,9 @@ export function startLoad(options: LoadOptions): Load {
     attempts,
     elapsed,
     answered: (status) => attempts.filter((a) => a.status === status).length,
-    async stop() {
+    async stop({ retry = true } = {}) {
       stopping = true;
+      retrying = retry;
       await Promise.all(clients);
     },
   };
@@ -396,8 +400,44 @@ export async function settleCounts(
   }
 }
 
+/** The counts that must be 0 (with the last shutdown's exit code, which must be 0 too). */
+export function failures(counts: Counts): {
+  missing: number;
+  partial: number;
+  fiveXxWritten: number;
+} {
+  return { missing: counts.missing, partial: counts.partial, fiveXxWritten: counts.fiveXxWritten };
+}
+
+/**
+ * Prints what a report quotes: the scenario's events, its counts, and when something failed the
+ * proxy's first warnings and every error it logged.
+ */
+export function report(
+  scenario: string,
+  options: {
+    counts: Counts;
+    startedAt: number;
+    events: string[];
+    logs: string[];
+    exit: number | null;
+  },
+): void {
+  const { counts, events, logs, exit } = options;
+  if (events.length > 0) console.log(`[faults] ${scenario}: ${events.join(', ')}`);
+  console.log(summary(scenario, counts, options.startedAt));
+  const failed = Object.values(failures(counts)).some((n) => n > 0) || exit !== 0;
+  if (!failed) return;
+  const warnings = logLines(logs, ['warn']).slice(0, 8);
+  const errors = logLines(logs);
+  console.log(
+    `[faults] ${scenario}: the proxy's last run exited ${exit}; its first warnings and its errors:\n` +
+      [...warnings, ...errors].map((line) => line.slice(0, 600)).join('\n'),
+  );
+}
+
 /** One line a report can quote (and one more naming 5xx answers whose messages were written). */
-export function summary(scenario: string, counts: Counts, startedAt: number): string {
+function summary(scenario: string, counts: Counts, startedAt: number): string {
   const c = counts;
   const examples = c.fiveXxWrittenExamples.map(
     (a) =>

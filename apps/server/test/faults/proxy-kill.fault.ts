@@ -5,13 +5,13 @@ import { createTopic, uniqueTopic } from '@kproxy/testkit';
 import type { ServerProcess } from '@kproxy/testkit/proxy-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  logLines,
+  failures,
   faultCluster,
   freePort,
   settleCounts,
   startFaultProxy,
   startLoad,
-  summary,
+  report,
   waitFor,
   waitReady,
   type FaultCluster,
@@ -39,12 +39,12 @@ describe('the proxy SIGKILLed under durable load', () => {
     proxy = await startFaultProxy(brokers, topic, port);
     await waitReady(proxy.url);
     const load = startLoad({ url: proxy.url, clients: { durable: 8 }, messagesPerRequest: 20 });
-    const killed: string[] = [];
+    const events: string[] = [];
     for (let i = 0; i < KILLS; i++) {
       const target = load.answered(200) + 150;
       await waitFor('requests acknowledged', () => load.answered(200) >= target, 60_000, 20);
       const code = await proxy.stop('SIGKILL');
-      killed.push(`${load.elapsed()} ms`);
+      events.push(`killed at ${load.elapsed()} ms`);
       expect(code).toBeNull();
       proxy = await startFaultProxy(brokers, topic, port);
     }
@@ -54,19 +54,14 @@ describe('the proxy SIGKILLed under durable load', () => {
     const exit = await proxy.stop('SIGTERM');
 
     const counts = await settleCounts(load, topic, brokers);
-    console.log(`[faults] proxy SIGKILL x${KILLS}: killed at ${killed.join(', ')}`);
-    console.log(summary(`proxy SIGKILL x${KILLS}`, counts, startedAt));
-    if (exit !== 0)
-      console.log(
-        `[faults] the proxy's last shutdown: exit ${exit}\n${logLines(proxy.logs).join('\n')}`,
-      );
+    report(`proxy SIGKILL x${KILLS}`, { counts, startedAt, events, logs: proxy.logs, exit });
     expect(counts.acknowledgedDurable).toBeGreaterThan(5_000);
     expect(counts.unanswered).toBeGreaterThan(0); // the kills did cut requests in flight
-    expect({
-      exit,
-      missing: counts.missing,
-      partial: counts.partial,
-      fiveXxWritten: counts.fiveXxWritten,
-    }).toEqual({ exit: 0, missing: 0, partial: 0, fiveXxWritten: 0 });
+    expect({ exit, ...failures(counts) }).toEqual({
+      exit: 0,
+      missing: 0,
+      partial: 0,
+      fiveXxWritten: 0,
+    });
   });
 });

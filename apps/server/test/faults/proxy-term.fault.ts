@@ -6,13 +6,14 @@ import { createTopic, uniqueTopic } from '@kproxy/testkit';
 import type { ServerProcess } from '@kproxy/testkit/proxy-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  failures,
   logLines,
   faultCluster,
   freePort,
   settleCounts,
   startFaultProxy,
   startLoad,
-  summary,
+  report,
   waitFor,
   waitReady,
   type FaultCluster,
@@ -46,14 +47,14 @@ describe('the proxy stopped with SIGTERM under buffered and durable load', () =>
       messagesPerRequest: 20,
     });
     const acked = () => load.answered(200) + load.answered(202);
-    const logged: string[] = [];
+    const logs: string[] = [];
     const shutdowns: string[] = [];
     const failedShutdowns: string[] = [];
     const terminate = async (running: ServerProcess): Promise<void> => {
       const signalledAt = Date.now();
       const code = await running.stop('SIGTERM');
       shutdowns.push(`exit ${code} in ${Date.now() - signalledAt} ms`);
-      logged.push(...logLines(running.logs));
+      logs.push(...running.logs);
       if (code !== 0) failedShutdowns.push(`exit ${code}`);
     };
     for (let i = 0; i < TERMS; i++) {
@@ -68,17 +69,14 @@ describe('the proxy stopped with SIGTERM under buffered and durable load', () =>
     await terminate(proxy);
 
     const counts = await settleCounts(load, topic, brokers);
-    console.log(`[faults] proxy SIGTERM x${TERMS}: ${shutdowns.join(', ')}`);
-    console.log(summary(`proxy SIGTERM x${TERMS}`, counts, startedAt));
-    if (logged.length > 0) console.log(`[faults] logged by the proxy:\n${logged.join('\n')}`);
+    const exit = failedShutdowns.length === 0 ? 0 : 1;
+    report(`proxy SIGTERM x${TERMS}`, { counts, startedAt, events: shutdowns, logs, exit });
     expect(counts.acknowledgedDurable).toBeGreaterThan(1_000);
     expect(counts.acknowledgedBuffered).toBeGreaterThan(1_000);
     expect({
       failedShutdowns,
-      errorsLogged: logged.length,
-      missing: counts.missing,
-      partial: counts.partial,
-      fiveXxWritten: counts.fiveXxWritten,
+      errorsLogged: logLines(logs).length,
+      ...failures(counts),
     }).toEqual({
       failedShutdowns: [],
       errorsLogged: 0,
