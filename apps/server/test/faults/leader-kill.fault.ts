@@ -1,55 +1,23 @@
 // Three nodes, a topic replicated three times with min.insync.replicas=2: the leader of one of
 // its partitions is SIGKILLed under buffered and durable load, stays down a few seconds and is
-// started again. Every request answered 200 or 202 is in Kafka, none is partly written, and none
-// answered 5xx was written.
-import { createTopic, uniqueTopic } from '@kproxy/testkit';
-import type { ServerProcess } from '@kproxy/testkit/proxy-process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  failures,
-  faultCluster,
-  freePort,
-  leaderOf,
-  settleCounts,
-  sleep,
-  startFaultProxy,
-  startLoad,
-  report,
-  waitFor,
-  waitReady,
-  type FaultCluster,
-} from './lib.js';
+// started again. Every request answered 200 or 202 is in Kafka, none is partly written, none
+// answered 5xx was written, and durable requests are acknowledged again after the restart.
+import { describe, expect, it } from 'vitest';
+import { FaultScenario, failures, leaderOf, sleep, waitFor } from './lib.js';
 
 const DOWN_MS = 4_000;
-let cluster: FaultCluster;
-let proxy: ServerProcess | undefined;
-
-beforeAll(async () => {
-  cluster = await faultCluster(3);
-});
-
-afterAll(async () => {
-  await proxy?.stop('SIGKILL');
-  await cluster?.release();
-});
+const scenario = new FaultScenario(3);
 
 describe('a partition leader SIGKILLed on three nodes under buffered and durable load', () => {
   it('delivers every acknowledged message and writes nothing it answered 5xx', async () => {
-    const startedAt = Date.now();
-    const brokers = cluster.brokers;
-    const topic = await createTopic(uniqueTopic('faults-leader-kill'), {
+    const { cluster, brokers } = scenario;
+    await scenario.begin('faults-leader-kill', {
       partitions: 6,
       replicationFactor: 3,
       config: { 'min.insync.replicas': '2' },
-      brokers,
     });
-    proxy = await startFaultProxy(brokers, topic, await freePort());
-    await waitReady(proxy.url);
-    const load = startLoad({
-      url: proxy.url,
-      clients: { durable: 4, buffered: 4 },
-      messagesPerRequest: 20,
-    });
+    const { topic } = scenario;
+    const load = scenario.load({ durable: 4, buffered: 4 });
     await waitFor(
       'load under way',
       () => load.answered(200) >= 100 && load.answered(202) >= 100,
@@ -85,11 +53,10 @@ describe('a partition leader SIGKILLed on three nodes under buffered and durable
         ? `50 more durable 200s by ${load.elapsed()} ms`
         : `no 50 more durable 200s within 60 s after the restart (${load.answered(200) - before})`,
     );
-    await load.stop({ retry: servedAgain });
-    const exit = await proxy.stop('SIGTERM');
 
-    const counts = await settleCounts(load, topic, brokers);
-    report('leader SIGKILL (3 nodes)', { counts, startedAt, events, logs: proxy.logs, exit });
+    const { counts, exit } = await scenario.finish('leader SIGKILL (3 nodes)', load, events, {
+      retry: servedAgain,
+    });
     expect(counts.acknowledgedDurable).toBeGreaterThan(1_000);
     expect(counts.acknowledgedBuffered).toBeGreaterThan(1_000);
     expect({ servedAgain, exit, ...failures(counts) }).toEqual({

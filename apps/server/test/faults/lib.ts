@@ -4,8 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { encodeFrames } from '@kproxy/framing';
-import { kafka, runKafkaScript, startCluster } from '@kproxy/testkit';
+import {
+  createTopic,
+  kafka,
+  runKafkaScript,
+  startCluster,
+  uniqueTopic,
+  type CreateTopicOptions,
+} from '@kproxy/testkit';
 import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
+import { afterAll, beforeAll } from 'vitest';
 import { readAll } from '../kafka.js';
 
 export const TOKEN = 'faults-token-2c9e71';
@@ -455,4 +463,82 @@ function summary(scenario: string, counts: Counts, startedAt: number): string {
     `${Object.keys(c.writtenTwiceBy).length > 0 ? ` ${JSON.stringify(c.writtenTwiceBy)}` : ''}), records ` +
     `${c.records}, ${((Date.now() - startedAt) / 1000).toFixed(1)} s`
   );
+}
+
+/**
+ * One scenario of a test file: its cluster (from `beforeAll`, released in `afterAll`, where a
+ * proxy still running is killed too), its topic, and the proxy on a port that stays the same
+ * across restarts.
+ *
+ * @example
+ * const scenario = new FaultScenario(1);
+ * it('...', async () => {
+ *   await scenario.begin('faults-x', { partitions: 3 });
+ *   const load = scenario.load({ durable: 8 });
+ *   // ... faults ...
+ *   const { counts, exit } = await scenario.finish('x', load, events);
+ * });
+ */
+export class FaultScenario {
+  cluster!: FaultCluster;
+  proxy: ServerProcess | undefined;
+  topic = '';
+  port = 0;
+  startedAt = 0;
+
+  constructor(nodes: 1 | 3) {
+    beforeAll(async () => {
+      this.cluster = await faultCluster(nodes);
+    });
+    afterAll(async () => {
+      await this.proxy?.stop('SIGKILL');
+      await this.cluster?.release();
+    });
+  }
+
+  get brokers(): string[] {
+    return this.cluster.brokers;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Creates the scenario's topic and starts the proxy; resolves once it is ready. */
+  async begin(prefix: string, topic: Omit<CreateTopicOptions, 'brokers'>): Promise<ServerProcess> {
+    this.startedAt = Date.now();
+    this.topic = await createTopic(uniqueTopic(prefix), { ...topic, brokers: this.brokers });
+    this.port = await freePort();
+    return this.startProxy();
+  }
+
+  /** Starts the proxy (again) on the scenario's port; resolves once it is ready. */
+  async startProxy(): Promise<ServerProcess> {
+    this.proxy = await startFaultProxy(this.brokers, this.topic, this.port);
+    await waitReady(this.url);
+    return this.proxy;
+  }
+
+  /** Concurrent clients of each mode, 20 messages a request. */
+  load(clients: LoadOptions['clients']): Load {
+    return startLoad({ url: this.url, clients, messagesPerRequest: 20 });
+  }
+
+  /**
+   * Ends the load, stops the proxy with SIGTERM (so it writes all it still would), reads the topic
+   * back and reports; resolves to the counts and the shutdown's exit code.
+   */
+  async finish(
+    scenario: string,
+    load: Load,
+    events: string[],
+    options: { retry?: boolean } = {},
+  ): Promise<{ counts: Counts; exit: number | null }> {
+    await load.stop(options);
+    const proxy = this.proxy;
+    const exit = proxy === undefined ? null : await proxy.stop('SIGTERM');
+    const counts = await settleCounts(load, this.topic, this.brokers);
+    report(scenario, { counts, startedAt: this.startedAt, events, logs: proxy?.logs ?? [], exit });
+    return { counts, exit };
+  }
 }

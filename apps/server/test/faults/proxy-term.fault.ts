@@ -2,84 +2,45 @@
 // again on the same port each time: each graceful shutdown exits 0 having written every request
 // it answered 202 and logs no error (such as requests dropped at its deadline); over the whole
 // run every acknowledged message is in Kafka, none partly written, none answered 5xx written.
-import { createTopic, uniqueTopic } from '@kproxy/testkit';
-import type { ServerProcess } from '@kproxy/testkit/proxy-process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  failures,
-  logLines,
-  faultCluster,
-  freePort,
-  settleCounts,
-  startFaultProxy,
-  startLoad,
-  report,
-  waitFor,
-  waitReady,
-  type FaultCluster,
-} from './lib.js';
+import { describe, expect, it } from 'vitest';
+import { FaultScenario, failures, logLines, waitFor } from './lib.js';
 
 const TERMS = 5;
-
-let cluster: FaultCluster;
-let proxy: ServerProcess | undefined;
-
-beforeAll(async () => {
-  cluster = await faultCluster(1);
-});
-
-afterAll(async () => {
-  await proxy?.stop('SIGKILL');
-  await cluster?.release();
-});
+const scenario = new FaultScenario(1);
 
 describe('the proxy stopped with SIGTERM under buffered and durable load', () => {
   it(`delivers every acknowledged message over ${TERMS} graceful shutdowns`, async () => {
-    const startedAt = Date.now();
-    const brokers = cluster.brokers;
-    const topic = await createTopic(uniqueTopic('faults-proxy-term'), { partitions: 3, brokers });
-    const port = await freePort();
-    proxy = await startFaultProxy(brokers, topic, port);
-    await waitReady(proxy.url);
-    const load = startLoad({
-      url: proxy.url,
-      clients: { durable: 4, buffered: 4 },
-      messagesPerRequest: 20,
-    });
-    const acked = () => load.answered(200) + load.answered(202);
-    const logs: string[] = [];
-    const shutdowns: string[] = [];
-    const failedShutdowns: string[] = [];
-    const terminate = async (running: ServerProcess): Promise<void> => {
-      const signalledAt = Date.now();
-      const code = await running.stop('SIGTERM');
-      shutdowns.push(`exit ${code} in ${Date.now() - signalledAt} ms`);
-      logs.push(...running.logs);
-      if (code !== 0) failedShutdowns.push(`exit ${code}`);
-    };
+    let proxy = await scenario.begin('faults-proxy-term', { partitions: 3 });
+    const load = scenario.load({ durable: 4, buffered: 4 });
+    const events: string[] = [];
+    const exits: (number | null)[] = [];
+    const errors: string[] = [];
     for (let i = 0; i < TERMS; i++) {
-      const target = acked() + 200;
-      await waitFor('requests acknowledged', () => acked() >= target, 60_000, 20);
-      await terminate(proxy);
-      proxy = await startFaultProxy(brokers, topic, port);
+      const target = load.answered(200) + load.answered(202) + 200;
+      await waitFor(
+        'requests acknowledged',
+        () => load.answered(200) + load.answered(202) >= target,
+        60_000,
+        20,
+      );
+      const signalledAt = Date.now();
+      const code = await proxy.stop('SIGTERM');
+      events.push(`exit ${code} in ${Date.now() - signalledAt} ms`);
+      exits.push(code);
+      errors.push(...logLines(proxy.logs));
+      proxy = await scenario.startProxy();
     }
-    const target = acked() + 200;
-    await waitFor('requests acknowledged', () => acked() >= target, 60_000, 20);
-    await load.stop();
-    await terminate(proxy);
+    const target = load.answered(200) + 200;
+    await waitFor('durable requests acknowledged', () => load.answered(200) >= target, 60_000, 20);
 
-    const counts = await settleCounts(load, topic, brokers);
-    const exit = failedShutdowns.length === 0 ? 0 : 1;
-    report(`proxy SIGTERM x${TERMS}`, { counts, startedAt, events: shutdowns, logs, exit });
+    const { counts, exit } = await scenario.finish(`proxy SIGTERM x${TERMS}`, load, events);
+    errors.push(...logLines(scenario.proxy?.logs ?? []));
+    if (errors.length > 0) console.log(`[faults] logged by the proxy:\n${errors.join('\n')}`);
     expect(counts.acknowledgedDurable).toBeGreaterThan(1_000);
     expect(counts.acknowledgedBuffered).toBeGreaterThan(1_000);
-    expect({
-      failedShutdowns,
-      errorsLogged: logLines(logs).length,
-      ...failures(counts),
-    }).toEqual({
-      failedShutdowns: [],
-      errorsLogged: 0,
+    expect({ exits: [...exits, exit], errors: errors.length, ...failures(counts) }).toEqual({
+      exits: Array.from({ length: TERMS + 1 }, () => 0),
+      errors: 0,
       missing: 0,
       partial: 0,
       fiveXxWritten: 0,
