@@ -126,22 +126,42 @@ export async function waitFor(
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Each partition of `topic` and the node that leads it now (-1: none). */
+export async function partitionLeaders(
+  brokers: string[],
+  topic: string,
+): Promise<Map<number, number>> {
+  const admin = kafka({ brokers }).admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return new Map(topics[0]?.partitions.map((p) => [p.partitionId, p.leader]) ?? []);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** The node that leads `partition` of `topic` now. */
 export async function leaderOf(
   brokers: string[],
   topic: string,
   partition: number,
 ): Promise<number> {
-  const admin = kafka({ brokers }).admin();
-  await admin.connect();
-  try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    const leader = topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
-    if (leader === undefined || leader < 0) throw new Error(`${topic}/${partition} has no leader`);
-    return leader;
-  } finally {
-    await admin.disconnect();
+  const leader = (await partitionLeaders(brokers, topic)).get(partition);
+  if (leader === undefined || leader < 0) throw new Error(`${topic}/${partition} has no leader`);
+  return leader;
+}
+
+/** A partition of `topic` whose leader passes `wanted`. */
+export async function partitionLedBy(
+  brokers: string[],
+  topic: string,
+  wanted: (node: number) => boolean,
+): Promise<number> {
+  for (const [partition, leader] of await partitionLeaders(brokers, topic)) {
+    if (leader >= 0 && wanted(leader)) return partition;
   }
+  throw new Error(`no partition of ${topic} has a leader as wanted`);
 }
 
 export type Mode = 'durable' | 'buffered';
