@@ -187,28 +187,31 @@ describe('Flusher', () => {
     expect(producer.sends).toHaveLength(0);
   });
 
-  it('answers ack_timeout for a request in flight too long, keeping its bytes until the send ends', async () => {
+  it('answers a request in flight at its ack timeout by the outcome, never by a guess', async () => {
     const { producer, request, budget } = setup({ lingerMs: 0 });
     let open!: () => void;
     producer.gate = new Promise((resolve) => (open = resolve));
     const ticket = await request('t', ['slow'], 20);
-    await expect(ticket.delivered).rejects.toMatchObject({ code: 'ack_timeout' });
-    expect(budget.used).toBeGreaterThan(0);
+    let answered = false;
+    void ticket.delivered.finally(() => (answered = true)).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 60));
+    // Past its ack timeout, but sent: Kafka may be writing it, so no 503 yet.
+    expect(answered).toBe(false);
     open();
-    await new Promise((r) => setTimeout(r, 5));
+    await expect(ticket.delivered).resolves.toMatchObject({ topic: 't', baseOffset: '0' });
+    expect(producer.text('t').size).toBe(1);
     expect(budget.used).toBe(0);
   });
 
-  it('does not send again a request whose ack timeout passed while its send failed', async () => {
-    const { producer, request } = setup({ lingerMs: 0 });
-    let open!: () => void;
-    producer.gate = new Promise((resolve) => (open = resolve));
+  it('sends again, past its ack timeout, a request whose attempt failed, until it is written', async () => {
+    const { producer, request } = setup({ lingerMs: 0, retryDelayMs: { min: 5, max: 10 } });
     producer.failWith = new ProxyError('kafka_unavailable', 'down');
     const ticket = await request('t', ['late'], 20);
-    await expect(ticket.delivered).rejects.toMatchObject({ code: 'ack_timeout' });
-    open();
     await new Promise((r) => setTimeout(r, 60));
-    expect(producer.sends).toHaveLength(1);
+    expect(producer.sends.length).toBeGreaterThan(1);
+    producer.failWith = undefined;
+    await expect(ticket.delivered).resolves.toMatchObject({ baseOffset: '0' });
+    expect([...producer.text('t').values()].flat()).toEqual(['late']);
   });
 
   it('counts what is buffered or in flight, by topic', async () => {

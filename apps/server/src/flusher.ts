@@ -50,10 +50,11 @@ export interface FlushRequest {
 /** How long a request may wait for Kafka. */
 export interface EnqueueOptions {
   /**
-   * Milliseconds from now within which Kafka must acknowledge the request (durable mode). Past
-   * it `delivered` rejects with `ack_timeout` and the request is dropped if it was not sent yet;
-   * one already in flight may still be written (at-least-once). Without it the request is retried
-   * until it is written (buffered mode).
+   * Milliseconds from now within which the request must be sent to Kafka (durable mode). Past
+   * it a request never sent is dropped and `delivered` rejects with `ack_timeout`: truthfully,
+   * nothing of it is in Kafka. A request already sent once is not answered then: Kafka may have
+   * written it, so it is sent (again) until Kafka acknowledges it, and answered by that outcome,
+   * never by a guess. Without it the request is retried until it is written (buffered mode).
    */
   ackTimeoutMs?: number | undefined;
 }
@@ -77,6 +78,8 @@ interface Pending {
   partition: number;
   /** Settled: delivered, failed or timed out; nothing more happens to it. */
   settled: boolean;
+  /** Sent to Kafka at least once: from then on only Kafka's answer settles it. */
+  sent: boolean;
   timer: NodeJS.Timeout | undefined;
   resolve(delivery: Delivery): void;
   reject(error: unknown): void;
@@ -95,9 +98,9 @@ interface Pending {
  * - A batch is settled per partition: requests whose partition was written are delivered even
  *   when another partition of the same send failed. Requests that failed retriably (Kafka
  *   unreachable, a request timed out) go back to the head of the queue and are sent again after
- *   a backoff, until they are written or their ack timeout passes; buffered requests, already
- *   answered, have none and are retried until Kafka takes them. Only a non-retriable failure
- *   (the broker refuses the records) rejects them.
+ *   a backoff, until they are written: a failed attempt may still have been written, so only
+ *   Kafka's answer settles a request once sent (the ack timeout drops only requests never
+ *   sent). Only a non-retriable failure (the broker refuses the records) rejects them.
  * - The partition of a request is picked round-robin over the topic's partitions (count cached),
  *   then sent with an explicit partition, so placement does not depend on a client partitioner.
  *
@@ -161,7 +164,15 @@ export class Flusher {
     }
     let pending!: Pending;
     const delivered = new Promise<Delivery>((resolve, reject) => {
-      pending = { request, partition, settled: false, timer: undefined, resolve, reject };
+      pending = {
+        request,
+        partition,
+        settled: false,
+        sent: false,
+        timer: undefined,
+        resolve,
+        reject,
+      };
     });
     // A caller that only waits for `enqueue` (buffered mode) must not trigger unhandled rejections.
     delivered.catch(() => undefined);
@@ -272,9 +283,13 @@ export class Flusher {
     return this.#next(topic, await this.#partitionCount(topic));
   }
 
-  /** The ack timeout passed: the request is answered 503 and, if still queued, never sent. */
+  /**
+   * The ack timeout passed. A request never sent is dropped and answered 503: nothing of it can
+   * be in Kafka. One already sent (in flight, or queued again after a failed attempt) may have
+   * been written, so it is left to Kafka's answer: a 503 now could be a lie.
+   */
   #timeOut(pending: Pending, ackTimeoutMs: number): void {
-    if (pending.settled) return;
+    if (pending.settled || pending.sent) return;
     const index = this.#queue.indexOf(pending);
     if (index !== -1) {
       this.#queue.splice(index, 1);
@@ -284,8 +299,7 @@ export class Flusher {
       if (this.#queue.length === 0) this.#clearTimer();
     }
     this.#settle(pending, { error: ackTimeout(ackTimeoutMs) });
-    // In flight it may still be written: its bytes stay reserved until the send is over.
-    if (index !== -1) pending.request.reservation.release();
+    pending.request.reservation.release();
   }
 
   /** Answers the request's waiter, once; its bytes are released where it leaves the flusher. */
@@ -351,6 +365,7 @@ export class Flusher {
       bytes += b;
     }
     this.#queue.splice(0, taken.length);
+    for (const pending of taken) pending.sent = true;
     this.#queuedMessages -= messages;
     this.#queuedBytes -= bytes;
     if (this.#queue.length > 0) this.#oldestAt = this.#now();

@@ -274,7 +274,7 @@ export const SETTINGS = {
   ackTimeout: {
     env: 'KAFKA_PROXY_ACK_TIMEOUT',
     flag: 'ack-timeout',
-    help: 'seconds to wait for Kafka before answering 503',
+    help: 'seconds a durable request may wait to be sent to Kafka before it is dropped with 503',
     default: '10',
     parse: seconds(false),
   },
