@@ -24,7 +24,8 @@
 //   --seconds 10            measured seconds of each phase (after --warmup seconds)
 //   --warmup 2
 //   --partitions 6          partitions of each (fresh) topic
-//   --only pp,direct,proxy,http  phases to run (http: the proxy with Kafka's client replaced by
+//   --only pp,direct,proxy,records,http  phases to run (records: the proxy with the same
+//                           messages as a records body; http: the proxy with Kafka's client replaced by
 //                           one that acknowledges at once, the HTTP side's own cost, and after
 //                           a proxy phase its latency at the proxy's half rate: the floor of the
 //                           open-loop figures, this load generator included)
@@ -36,7 +37,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeFrames } from '@kproxy/framing';
+import { encodeFrames, encodeRecords } from '@kproxy/framing';
+import { CONTENT_TYPES } from '@kproxy/protocol';
 import {
   TOKEN,
   brokersOrExit,
@@ -65,7 +67,7 @@ const values = readOptions({
   seconds: { type: 'string', default: '10' },
   warmup: { type: 'string', default: '2' },
   partitions: { type: 'string', default: '6' },
-  only: { type: 'string', default: 'pp,direct,proxy,http' },
+  only: { type: 'string', default: 'pp,direct,proxy,records,http' },
   direct: { type: 'string', default: 'platformatic' },
 });
 const numbers = (s) => list(s).map(Number);
@@ -211,7 +213,7 @@ async function directPhase(size, messages, client, rate = 0) {
 }
 
 /** wrk against the proxy for `duration` seconds; resolves with its JSON summary line. */
-async function wrk(url, bodyFile, duration) {
+async function wrk(url, bodyFile, duration, contentType = CONTENT_TYPES.frames) {
   const out = await run(
     'wrk',
     [
@@ -224,7 +226,7 @@ async function wrk(url, bodyFile, duration) {
       here('./wrk-post.lua'),
       url,
     ],
-    { env: { BENCH_BODY: bodyFile, BENCH_TOKEN: TOKEN } },
+    { env: { BENCH_BODY: bodyFile, BENCH_TOKEN: TOKEN, BENCH_CONTENT_TYPE: contentType } },
   );
   const line = out.split('\n').find((l) => l.startsWith('{"acked"'));
   if (line === undefined) throw new Error(`wrk printed no summary:\n${out}`);
@@ -248,10 +250,10 @@ const serverSettings = Object.fromEntries(
  * wrk for the warm-up, then for the measured seconds with the server's CPU counted around it:
  * the timed run's figures and the acknowledged messages of both.
  */
-async function underWrk(url, pid, bodyFile, messages) {
-  const warm = await wrk(url, bodyFile, warmup);
+async function underWrk(url, pid, bodyFile, messages, contentType) {
+  const warm = await wrk(url, bodyFile, warmup, contentType);
   const cpu0 = cpuMs(pid);
-  const timed = await wrk(url, bodyFile, seconds);
+  const timed = await wrk(url, bodyFile, seconds, contentType);
   const cpu1 = cpuMs(pid);
   if (timed.refused > 0 || timed.socketErrors > 0) {
     console.error(`  ${timed.refused} refused, ${timed.socketErrors} socket errors`);
@@ -291,6 +293,48 @@ const openLoopFigures = (run, messages) => ({
   p99: quantile(run.latencies, 0.99),
   failed: run.failed,
 });
+
+/**
+ * The proxy under wrk with the same messages as a records body (each a record without key, with
+ * one header), the cost of the records path beside the original frames'.
+ */
+async function recordsPhase(size, messages, dir) {
+  const topic = await createTopic(admin, 'bench-records', partitions);
+  const bodyFile = join(dir, `records-${size}.bin`);
+  const pool = Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
+  const header = { name: 'source', value: Buffer.from('bench') };
+  await writeFile(
+    bodyFile,
+    encodeRecords(
+      Array.from({ length: messages }, (_, i) => ({
+        key: null,
+        value: pool[i % pool.length],
+        headers: [header],
+        timestamp: null,
+      })),
+    ),
+  );
+  const { url, child } = await startServer(
+    {
+      KAFKA_PROXY_KAFKA_SERVER: brokers,
+      KAFKA_PROXY_TOPIC: topic,
+      KAFKA_PROXY_ACK_MODE: 'durable',
+      KAFKA_FLUSHER_TOPIC_CACHE: join(dir, `topic-records-${size}`),
+      ...serverSettings,
+    },
+    'proxy',
+  );
+  const rss = peakRss(child.pid);
+  try {
+    return {
+      ...(await underWrk(url, child.pid, bodyFile, messages, CONTENT_TYPES.records)),
+      topic,
+    };
+  } finally {
+    await stopServer(child);
+    rssPeak.set(topic, rss());
+  }
+}
 
 async function proxyPhase(size, messages, dir) {
   const topic = await createTopic(admin, 'bench-proxy', partitions);
@@ -390,6 +434,9 @@ try {
           { ...direct, cpuPer1000: undefined, noRatio: true },
         ]);
       }
+    }
+    if (phases.has('records')) {
+      phaseRows.push(['kafka-proxy, records body', await recordsPhase(size, messages, dir)]);
     }
     if (phases.has('http')) {
       const halfRate = phaseRows.find(([name]) => name === 'kafka-proxy')?.[1].half.rate;

@@ -1,12 +1,13 @@
--- wrk script of `pnpm bench`: every request POSTs the same framed body (the file named by
--- BENCH_BODY) with the bench token, and the run ends with one JSON line on stdout: the 200s
--- (acknowledged requests) and the other answers counted, and wrk's own latency percentiles.
+-- wrk script of `pnpm bench`: every request POSTs the same body (the file named by BENCH_BODY,
+-- of BENCH_CONTENT_TYPE, frames by default) with the bench token, and the run ends with one JSON
+-- line on stdout: the 200s (acknowledged requests) and the other answers counted, and wrk's own
+-- latency percentiles.
 local file = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
 wrk.method = "POST"
 wrk.path = os.getenv("BENCH_PATH") or "/"
 wrk.body = file:read("*a")
 file:close()
-wrk.headers["content-type"] = "application/octet-stream"
+wrk.headers["content-type"] = os.getenv("BENCH_CONTENT_TYPE") or "application/octet-stream"
 wrk.headers["x-kafka-proxy-token"] = os.getenv("BENCH_TOKEN")
 
 local threads = {}
