@@ -252,13 +252,20 @@ describe('errors: status, stable code, message, and nothing produced', () => {
     );
   });
 
-  it('answers 503 ack_timeout when Kafka does not acknowledge in time, and withdraws the request', async () => {
-    const { app, producer } = await testApp({ KAFKA_PROXY_ACK_TIMEOUT: '0.2' });
+  it('answers 503 ack_timeout to a request not sent in time, and withdraws it', async () => {
+    const { app, producer } = await testApp({
+      KAFKA_PROXY_ACK_TIMEOUT: '0.2',
+      KAFKA_FLUSHER_MAX_IN_FLIGHT: '1',
+    });
+    // The one send allowed in flight never ends, so the second request is never sent.
     producer.gate = new Promise(() => undefined);
+    void post(app, '/', framed('stuck'));
+    await new Promise((r) => setTimeout(r, 20));
     const res = await post(app, '/', framed('late'));
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).not.toBeNull();
     expect((await errorOf(res)).error).toBe('ack_timeout');
+    expect(producer.sends.flat().flatMap((b) => b.messages)).toEqual([enc('stuck')]);
   });
 
   it('answers 503 kafka_unavailable at once when the producer is not ready', async () => {

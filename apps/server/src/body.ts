@@ -161,6 +161,26 @@ async function* decoded(
 }
 
 /**
+ * The decoded (decompressed) chunks of a produce body, after the checks its headers allow: the
+ * encoding is one the server decodes, a declared length within the body limit, a body at all.
+ */
+function openBody(
+  body: BodySource | null,
+  headers: { get(name: string): string | null | undefined },
+  limits: BodyLimits,
+  hint: string,
+): AsyncGenerator<Uint8Array> {
+  const createDecoder = decoderFor(headers.get('content-encoding'));
+  const declared = Number(headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limits.maxBodyBytes)
+    throw tooLarge(limits.maxBodyBytes);
+  if (body === null) throw new ProxyError('empty_body', `the body is empty: ${hint}`);
+  // A web stream's own iterator cancels it when the reader stops early; the HTTP layer then
+  // drains or closes the connection after the response.
+  return decoded(body instanceof Readable ? nodeChunks(body) : body, createDecoder);
+}
+
+/**
  * Reads a produce request's body as it streams in, decoding frames on the way: the limits are
  * checked against decoded bytes before they accumulate, the bytes held are reserved against the
  * buffer bound chunk by chunk (including a frame still arriving, so slow uploads of large frames
@@ -180,13 +200,7 @@ export async function readFramedBody(
   if (format === 'binary' || format === 'json') {
     return readJsonBody(body, headers, limits, reservation, format);
   }
-  const createDecoder = decoderFor(headers.get('content-encoding'));
-  const declared = Number(headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limits.maxBodyBytes)
-    throw tooLarge(limits.maxBodyBytes);
-  if (body === null)
-    throw new ProxyError('empty_body', 'the body is empty: send at least one frame');
-
+  const stream = openBody(body, headers, limits, 'send at least one frame');
   const decoder = new FrameDecoder({ maxMessageBytes: limits.maxMessageBytes });
   const messages: Message[] = [];
   const records = format === 'records';
@@ -194,10 +208,6 @@ export async function readFramedBody(
   let total = 0;
   // Where the next frame starts, for a malformed record's error.
   let frameOffset = 0;
-  // A web stream's own iterator cancels it when the reader stops early; the HTTP layer then
-  // drains or closes the connection after the response.
-  const chunks = body instanceof Readable ? nodeChunks(body) : body;
-  const stream = decoded(chunks, createDecoder);
   try {
     for await (const chunk of stream) {
       total += chunk.byteLength;
@@ -277,15 +287,9 @@ async function readJsonBody(
   reservation: Reservation,
   embedding: JsonEmbedding,
 ): Promise<FramedBody> {
-  const createDecoder = decoderFor(headers.get('content-encoding'));
-  const declared = Number(headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limits.maxBodyBytes)
-    throw tooLarge(limits.maxBodyBytes);
-  if (body === null)
-    throw new ProxyError('empty_body', 'the body is empty: send {"records": [...]}');
+  const stream = openBody(body, headers, limits, 'send {"records": [...]}');
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const stream = decoded(body instanceof Readable ? nodeChunks(body) : body, createDecoder);
   try {
     for await (const chunk of stream) {
       total += chunk.byteLength;
