@@ -66,6 +66,14 @@ export const RESPONSE_SLACK_MS = 5_000;
 /** Kafka error names (`apiId`) that mean the records themselves are too large for the broker. */
 const TOO_LARGE = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
 
+/**
+ * Kafka error names that mean the broker refused a batch for the idempotent producer's state
+ * (its id unknown, or a sequence number out of order because an earlier batch of the same
+ * producer failed), not for the records: the batch was not written, and sending it again (the
+ * client starts a new producer id after a failed send) writes it.
+ */
+const PRODUCER_STATE_LOST = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID'];
+
 /** The client's own name for an error of Kafka's protocol, found anywhere in an error's chain. */
 function kafkaErrorName(error: Error, names: readonly string[]): string | undefined {
   for (const name of names) if (findErrorBy(error, 'apiId', name) !== null) return name;
@@ -76,6 +84,7 @@ function kafkaErrorName(error: Error, names: readonly string[]): string | undefi
  * Turns a Kafka client failure into the server's error. Retriability is the client's own: a
  * failure is `kafka_unavailable` (503, retriable) unless some error in its chain says it must not
  * be retried, which makes it `kafka_rejected` (502); oversize records are `message_too_large`.
+ * A batch refused for the idempotent producer's state is retriable whatever the client says.
  */
 export function toProxyError(error: unknown): ProxyError {
   if (error instanceof ProxyError) return error;
@@ -99,6 +108,14 @@ export function toProxyError(error: unknown): ProxyError {
       {
         cause: error,
       },
+    );
+  }
+  const stateLost = kafkaErrorName(error, PRODUCER_STATE_LOST);
+  if (stateLost !== undefined) {
+    return new ProxyError(
+      'kafka_unavailable',
+      `Kafka refused the batch for the producer's state (${stateLost}); it is sent again`,
+      { cause: error },
     );
   }
   if (
