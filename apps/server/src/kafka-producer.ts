@@ -24,11 +24,28 @@ const MAX_RECORD_BATCH_BYTES = 1_000_000;
 /** Rough per-record overhead in a v2 record batch (varints, attributes, headers count). */
 const RECORD_OVERHEAD_BYTES = 24;
 
+/**
+ * A send the client has not settled after this many request timeouts is given up as
+ * `kafka_unavailable` (retriable: the flusher sends it again) and the client is replaced.
+ */
+export const SEND_STALL_TIMEOUTS = 3;
+/**
+ * Attempts the client makes at one produce request before the send fails and the flusher sends it
+ * again. The client keeps the partitions it grouped for a broker together across its retries, so
+ * a group whose partitions moved to different leaders fails on every attempt; only a fresh send
+ * is grouped again by the current leaders.
+ */
+export const PRODUCE_ATTEMPTS = 5;
+
 /** Options for {@link createKafkaProducer}. */
 export interface KafkaProducerOptions {
   kafka: Config['kafka'];
   logger: Logger;
-  /** Each Kafka request gives up after this long; the flusher's caller bounds the whole send. */
+  /**
+   * The broker's time limit for each Kafka request; the connection waits this plus
+   * {@link RESPONSE_SLACK_MS} for an answer, and a send not settled within
+   * {@link SEND_STALL_TIMEOUTS} of these is given up and the client replaced.
+   */
   requestTimeoutMs: number;
   /** How often readiness re-checks that broker metadata is reachable. */
   probeIntervalMs?: number;
@@ -43,8 +60,19 @@ const SASL_MECHANISMS = {
   'scram-sha-512': 'SCRAM-SHA-512',
 } as const;
 
+/** How much longer than the broker's own time limit a connection waits for a response. */
+export const RESPONSE_SLACK_MS = 5_000;
+
 /** Kafka error names (`apiId`) that mean the records themselves are too large for the broker. */
 const TOO_LARGE = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
+
+/**
+ * Kafka error names that mean the broker refused a batch for the idempotent producer's state
+ * (its id unknown, or a sequence number out of order because an earlier batch of the same
+ * producer failed), not for the records: the batch was not written, and sending it again (the
+ * client starts a new producer id after a failed send) writes it.
+ */
+const PRODUCER_STATE_LOST = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID'];
 
 /** The client's own name for an error of Kafka's protocol, found anywhere in an error's chain. */
 function kafkaErrorName(error: Error, names: readonly string[]): string | undefined {
@@ -56,6 +84,7 @@ function kafkaErrorName(error: Error, names: readonly string[]): string | undefi
  * Turns a Kafka client failure into the server's error. Retriability is the client's own: a
  * failure is `kafka_unavailable` (503, retriable) unless some error in its chain says it must not
  * be retried, which makes it `kafka_rejected` (502); oversize records are `message_too_large`.
+ * A batch refused for the idempotent producer's state is retriable whatever the client says.
  */
 export function toProxyError(error: unknown): ProxyError {
   if (error instanceof ProxyError) return error;
@@ -79,6 +108,14 @@ export function toProxyError(error: unknown): ProxyError {
       {
         cause: error,
       },
+    );
+  }
+  const stateLost = kafkaErrorName(error, PRODUCER_STATE_LOST);
+  if (stateLost !== undefined) {
+    return new ProxyError(
+      'kafka_unavailable',
+      `Kafka refused the batch for the producer's state (${stateLost}); it is sent again`,
+      { cause: error },
     );
   }
   if (
@@ -187,11 +224,58 @@ export function kafkaClientOptions(options: KafkaProducerOptions): ClientOptions
 }
 
 /**
- * The {@link Producer} on `@platformatic/kafka`: idempotent, `acks=all`, retrying retriable
- * failures without limit (a batch already answered 202 must survive a broker restart; durable
- * requests get their 503 from the ack timeout instead, and readiness turns 503 while the broker
- * is unreachable). The client keeps one produce request in flight per broker connection, which
- * is what keeps an idempotent producer's sequence numbers, and so order, intact.
+ * The partitions a failed send's produce responses say Kafka appended, with their base offsets.
+ * A response that failed for some partitions still carries the others' results; the client only
+ * reports whole destinations, so these would otherwise be sent again.
+ */
+function writtenBefore(error: unknown, seen = new Set<unknown>()): TopicWithPartitionAndOffset[] {
+  if (!(error instanceof Error) || seen.has(error)) return [];
+  seen.add(error);
+  const written: TopicWithPartitionAndOffset[] = [];
+  const response = (error as { response?: unknown }).response as
+    { responses?: { name?: unknown; partitionResponses?: unknown }[] } | undefined;
+  for (const topic of Array.isArray(response?.responses) ? response.responses : []) {
+    if (typeof topic.name !== 'string' || !Array.isArray(topic.partitionResponses)) continue;
+    for (const p of topic.partitionResponses as {
+      index?: unknown;
+      errorCode?: unknown;
+      baseOffset?: unknown;
+      recordErrors?: unknown[];
+    }[]) {
+      if (p.errorCode !== 0 || (p.recordErrors?.length ?? 0) > 0) continue;
+      if (typeof p.index !== 'number' || typeof p.baseOffset !== 'bigint') continue;
+      written.push({ topic: topic.name, partition: p.index, offset: p.baseOffset });
+    }
+  }
+  for (const inner of (error as Error & { errors?: unknown[] }).errors ?? []) {
+    written.push(...writtenBefore(inner, seen));
+  }
+  return written;
+}
+
+/** One Kafka client and what the proxy knows of it. */
+interface Session {
+  readonly client: KafkaClientProducer<Buffer, Buffer, Buffer, Buffer>;
+  /** The idempotent producer has its id. */
+  initialized: boolean;
+  /** Start times of the sends going on this client. */
+  readonly going: Set<{ at: number }>;
+  /** Rejects, once the client is replaced, every send still waiting on it. */
+  readonly abandoned: Promise<never>;
+  abandon(error: ProxyError): void;
+}
+
+/**
+ * The {@link Producer} on `@platformatic/kafka`: idempotent, `acks=all`. A send fails
+ * (retriably, so the flusher sends it again) after {@link PRODUCE_ATTEMPTS} attempts at one
+ * produce request, and also when it has not settled within {@link SEND_STALL_TIMEOUTS} request
+ * timeouts: the client is then replaced by a fresh one (same options, a new idempotent producer
+ * id), and the sends still waiting on the old one fail retriably too. A batch already answered
+ * 202 survives a broker restart because the flusher retries it; durable requests get their 503
+ * from the ack timeout instead. Readiness turns 503 while the broker is unreachable and while a
+ * send has waited longer than a request timeout. The client keeps one produce request in flight
+ * per broker connection, which is what keeps an idempotent producer's sequence numbers, and so
+ * order, intact.
  *
  * Batches are sent with explicit partitions. A partition's messages that exceed one record batch
  * are sent as consecutive record batches, in order.
@@ -201,18 +285,93 @@ export function kafkaClientOptions(options: KafkaProducerOptions): ClientOptions
  * await producer.connect();
  */
 export function createKafkaProducer(options: KafkaProducerOptions): Producer {
-  const client = new KafkaClientProducer<Buffer, Buffer, Buffer, Buffer>({
+  const clientOptions: ClientOptions = {
     ...kafkaClientOptions(options),
+    requestTimeout: options.requestTimeoutMs + RESPONSE_SLACK_MS,
     idempotent: true,
     acks: ProduceAcks.ALL,
-    retries: Number.MAX_SAFE_INTEGER,
-  });
+    retries: PRODUCE_ATTEMPTS - 1,
+  };
+  const stallMs = SEND_STALL_TIMEOUTS * options.requestTimeoutMs;
   const logger = options.logger.child({ component: 'kafka' });
-  let initialized = false;
+  const newSession = (): Session => {
+    let abandon!: (error: ProxyError) => void;
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = reject;
+    });
+    abandoned.catch(() => undefined);
+    return {
+      client: new KafkaClientProducer<Buffer, Buffer, Buffer, Buffer>(clientOptions),
+      initialized: false,
+      going: new Set(),
+      abandoned,
+      abandon,
+    };
+  };
+  let session = newSession();
   let metadataOk = false;
   let warned = false;
   let closed = false;
   let probe: NodeJS.Timeout | undefined;
+
+  /**
+   * Replaces a client that did not settle a request in time: a fresh one takes the next sends,
+   * those still waiting on the old one fail retriably, and the old one is closed.
+   */
+  const replace = (stuck: Session, what: string): void => {
+    if (stuck !== session || closed) return;
+    logger.warn(
+      { stalledMs: stallMs, sendsWaiting: stuck.going.size },
+      `${what} did not settle within ${stallMs} ms; replacing the Kafka client`,
+    );
+    session = newSession();
+    metadataOk = false;
+    stuck.abandon(
+      new ProxyError('kafka_unavailable', 'Kafka is unavailable: the Kafka client was replaced'),
+    );
+    void stuck.client.close(true).catch((error: unknown) => {
+      logger.warn({ err: error }, 'closing the replaced Kafka client failed');
+    });
+    void probeKafka();
+  };
+
+  /**
+   * `operation` on the current client, given up with `kafka_unavailable` when it has not settled
+   * within the stall bound (the client is then replaced) or when the client is replaced first.
+   */
+  const bounded = async <T>(what: string, operation: (s: Session) => Promise<T>): Promise<T> => {
+    const current = session;
+    const entry = { at: Date.now() };
+    current.going.add(entry);
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new ProxyError(
+            'kafka_unavailable',
+            `Kafka is unavailable: ${what} did not settle within ${stallMs} ms`,
+          ),
+        );
+        replace(current, what);
+      }, stallMs);
+    });
+    const running = operation(current);
+    // Once given up, nobody waits for it; its failure (the closed client) is expected.
+    running.catch(() => undefined);
+    try {
+      return await Promise.race([running, stalled, current.abandoned]);
+    } finally {
+      clearTimeout(timer);
+      current.going.delete(entry);
+    }
+  };
+
+  /** A send on the current client has waited longer than a request timeout. */
+  const stuck = (): boolean => {
+    const now = Date.now();
+    for (const { at } of session.going) if (now - at > options.requestTimeoutMs) return true;
+    return false;
+  };
 
   /**
    * Readiness: the broker answers metadata and the idempotent producer has its id. Checked at
@@ -222,15 +381,20 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
   const probeKafka = async (): Promise<void> => {
     if (probing) return;
     probing = true;
+    const probed = session;
     try {
-      await client.metadata({ topics: [], forceUpdate: true, retries: 0 });
-      if (!initialized) {
-        await client.initIdempotentProducer({});
-        initialized = true;
-      }
+      await bounded('a metadata request', async ({ client }) => {
+        await client.metadata({ topics: [], forceUpdate: true, retries: 0 });
+        if (!probed.initialized) {
+          await client.initIdempotentProducer({});
+          probed.initialized = true;
+        }
+      });
+      if (probed !== session) return;
       if (!metadataOk) logger.info('Kafka is reachable; ready to produce');
       metadataOk = true;
     } catch (error) {
+      if (probed !== session) return;
       if (metadataOk || !warned) logger.warn({ err: error }, 'Kafka is not reachable');
       warned = true;
       metadataOk = false;
@@ -263,9 +427,12 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
       }
     };
     try {
-      collect((await client.send({ messages })).offsets);
+      collect(
+        (await bounded('a produce request', ({ client }) => client.send({ messages }))).offsets,
+      );
       return { offsets };
     } catch (error) {
+      collect(writtenBefore(error));
       collect((error as { produced?: ProduceResult }).produced?.offsets);
       const proxyError = toProxyError(error);
       if (proxyError.code === 'kafka_unavailable') metadataOk = false;
@@ -348,7 +515,7 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
     },
     async partitionCount(topic: string): Promise<number> {
       try {
-        const metadata = await client.metadata({
+        const metadata = await session.client.metadata({
           topics: [topic],
           autocreateTopics: true,
           retries: 5,
@@ -368,14 +535,14 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
     },
 
     isReady() {
-      return initialized && metadataOk && !closed;
+      return session.initialized && metadataOk && !closed && !stuck();
     },
 
     async disconnect() {
       if (probe !== undefined) clearInterval(probe);
       closed = true;
       // force: sends still retrying are given up; the flusher has already sent what it could.
-      await client.close(true).catch((error: unknown) => {
+      await session.client.close(true).catch((error: unknown) => {
         logger.warn({ err: error }, 'closing the Kafka client failed');
       });
     },
