@@ -1,6 +1,6 @@
 import { Readable, type Transform, type TransformOptions } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate, type ZlibOptions } from 'node:zlib';
-import { decodeRecord, FrameDecoder, FramingError, RecordError } from '@kproxy/framing';
+import { decodeRecord, FrameDecoder, FramingError, RecordError, recordSize } from '@kproxy/framing';
 import { CONTENT_TYPES } from '@kproxy/protocol';
 import type { Reservation } from './buffer-budget.js';
 import { ProxyError } from './errors.js';
@@ -44,9 +44,6 @@ const FORMATS: Record<string, BodyFormat | undefined> = {
   [CONTENT_TYPES.binaryV2]: 'binary',
   [CONTENT_TYPES.jsonV2]: 'json',
 };
-
-/** A records body's fixed fields (timestamp, key, header count, value lengths). */
-const RECORD_FIXED_BYTES = 20;
 
 /**
  * How far the decompression streams read ahead: a fixed size, not Node's default (64 KiB since
@@ -311,15 +308,14 @@ async function readJsonBody(
     const messages: Message[] = [];
     const partitions: (number | undefined)[] = [];
     for (const [index, { partition, ...record }] of parsed.entries()) {
-      const size = messageBytes(record);
       // As for a records body, the limit counts the whole encoded record.
-      if (size + RECORD_FIXED_BYTES > limits.maxMessageBytes) {
+      if (recordSize(record) > limits.maxMessageBytes) {
         throw new ProxyError(
           'message_too_large',
           `record ${index} is larger than ${limits.maxMessageBytes} bytes (KAFKA_PROXY_MAX_MESSAGE_BYTES)`,
         );
       }
-      bytes += size;
+      bytes += messageBytes(record);
       messages.push(record);
       partitions.push(partition);
     }

@@ -10,6 +10,7 @@ import {
 } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { withDeadline } from './deadline.js';
 import { ProxyError } from './errors.js';
 import {
   messageBytes,
@@ -343,25 +344,18 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
     const current = session;
     const entry = { at: Date.now() };
     current.going.add(entry);
-    let timer: NodeJS.Timeout | undefined;
-    const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
-          new ProxyError(
-            'kafka_unavailable',
-            `Kafka is unavailable: ${what} did not settle within ${stallMs} ms`,
-          ),
-        );
-        replace(current, what);
-      }, stallMs);
-    });
     const running = operation(current);
     // Once given up, nobody waits for it; its failure (the closed client) is expected.
     running.catch(() => undefined);
     try {
-      return await Promise.race([running, stalled, current.abandoned]);
+      return await withDeadline(Promise.race([running, current.abandoned]), stallMs, () => {
+        replace(current, what);
+        return new ProxyError(
+          'kafka_unavailable',
+          `Kafka is unavailable: ${what} did not settle within ${stallMs} ms`,
+        );
+      });
     } finally {
-      clearTimeout(timer);
       current.going.delete(entry);
     }
   };

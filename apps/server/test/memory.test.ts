@@ -46,6 +46,15 @@ function hugeBody(): ReadableStream<Uint8Array> {
   });
 }
 
+/** The built server on the test broker, producing to `topic`, with `env` on top. */
+const startServer = (topic: string, env: Record<string, string>): Promise<ServerProcess> =>
+  spawnServer({
+    KAFKA_PROXY_TOKEN: TOKEN,
+    KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
+    KAFKA_PROXY_TOPIC: topic,
+    ...env,
+  });
+
 async function residentBytes(url: string): Promise<number> {
   const text = await (
     await fetch(`${url}/metrics`, { headers: { 'x-kafka-proxy-token': TOKEN } })
@@ -111,12 +120,7 @@ describe('a 200 MB chunked body (real process, real Kafka)', () => {
     async ({ env, bound, expected }) => {
       const topic = uniqueTopic('memory');
       await createTopic(topic, 1);
-      running = await spawnServer({
-        KAFKA_PROXY_TOKEN: TOKEN,
-        KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
-        KAFKA_PROXY_TOPIC: topic,
-        ...env,
-      });
+      running = await startServer(topic, env);
       const baseline = await residentBytes(running.url);
       const { status, error, peak } = await uploadWhileSampling(running.url);
       console.log(
@@ -185,12 +189,7 @@ describe('many slow uploads at once (real process, real Kafka)', () => {
     const bound = 256 * MiB; // the default KAFKA_PROXY_MAX_BUFFERED_BYTES
     const topic = uniqueTopic('memory-slow');
     await createTopic(topic, 4);
-    running = await spawnServer({
-      KAFKA_PROXY_TOKEN: TOKEN,
-      KAFKA_PROXY_KAFKA_SERVER: brokers().join(','),
-      KAFKA_PROXY_TOPIC: topic,
-      KAFKA_PROXY_ACK_TIMEOUT: '60',
-    });
+    running = await startServer(topic, { KAFKA_PROXY_ACK_TIMEOUT: '60' });
     const url = running.url;
     const baseline = await residentBytes(url);
     let peak = 0;

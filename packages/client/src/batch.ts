@@ -1,6 +1,9 @@
-import { FRAME_HEADER_BYTES, type ProxyRecord } from '@kproxy/framing';
+import { FRAME_HEADER_BYTES, recordSize, type ProxyRecord } from '@kproxy/framing';
 import type { KafkaProxyError } from './errors.js';
-import { RECORD_FIXED_BYTES, recordBytes, type Outgoing } from './record.js';
+import type { Outgoing } from './record.js';
+
+/** What a record costs besides its value when a plain message travels in a records body. */
+const BARE_RECORD_BYTES = recordSize({ key: null, value: null, headers: [], timestamp: null });
 import type { Waiter } from './room.js';
 
 /** Where one message landed. `partition` and `offset` are known in durable mode only. */
@@ -49,8 +52,8 @@ export class PendingMessage {
       ? Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1')
       : undefined;
     this.recordBytes = outgoing.record
-      ? recordBytes(outgoing.record)
-      : RECORD_FIXED_BYTES + this.bytes.length;
+      ? recordSize(outgoing.record)
+      : BARE_RECORD_BYTES + this.bytes.length;
     this.promise = new Promise<SendResult>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;

@@ -45,9 +45,6 @@ export interface Outgoing {
   partition: number | undefined;
 }
 
-/** A record's fixed fields: timestamp:i64, keyLen:i32, headerCount:i32, valueLen:i32. */
-export const RECORD_FIXED_BYTES = 20;
-
 const RECORD_FIELDS = ['key', 'headers', 'timestamp', 'partition'];
 const MAX_PARTITION = 2 ** 31 - 1;
 const EMPTY = new Uint8Array(0);
@@ -84,16 +81,6 @@ export function toOutgoing(message: Message | ProduceRecord, where: string): Out
     record: needsRecord ? { key, value, headers, timestamp } : undefined,
     partition,
   };
-}
-
-/** The size of `record` encoded as a frame's payload (SPEC section 9). */
-export function recordBytes(record: ProxyRecord): number {
-  // Per header: nameLen:i32 and valueLen:i32 besides the name and value.
-  let size = RECORD_FIXED_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const { name, value } of record.headers) {
-    size += 8 + Buffer.byteLength(name, 'utf8') + (value?.length ?? 0);
-  }
-  return size;
 }
 
 function toHeaders(where: string, headers: HeadersInput | undefined): RecordHeader[] {

@@ -14,5 +14,6 @@ export {
   RecordDecoder,
   RecordError,
   type RecordField,
+  recordSize,
   type RecordHeader,
 } from './records.js';

@@ -10,6 +10,7 @@ import {
   type ProxyRecord,
   RecordDecoder,
   RecordError,
+  recordSize,
 } from './records.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -194,5 +195,22 @@ describe('records, properties', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('recordSize', () => {
+  it('is the length of the encoded record, for any header name', () => {
+    fc.assert(
+      fc.property(recordArb, (record) => {
+        expect(recordSize(record)).toBe(encodeRecord(record).length);
+      }),
+    );
+    const emoji = {
+      key: null,
+      value: null,
+      headers: [{ name: 'é😀', value: null }],
+      timestamp: null,
+    };
+    expect(recordSize(emoji)).toBe(encodeRecord(emoji).length);
   });
 });

@@ -213,11 +213,34 @@ export function decodeRecord(
   return { key, value, headers, timestamp };
 }
 
-/** The encoded size of `record` (its frame's payload), with header names already UTF-8. */
-function recordBytes(record: ProxyRecord, names: Uint8Array[]): number {
+/** The UTF-8 length of `text`, without encoding it (a lone surrogate counts as U+FFFD, 3). */
+function utf8Length(text: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) length += 1;
+    else if (unit < 0x800) length += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      length += 4;
+      i += 1;
+    } else length += 3;
+  }
+  return length;
+}
+
+/**
+ * The size of `record` encoded as a frame's payload: what a records body's frame holds for it,
+ * and what a message size limit counts.
+ *
+ * @example
+ * ```ts
+ * recordSize({ key: null, value: new Uint8Array(10), headers: [], timestamp: null }); // 30
+ * ```
+ */
+export function recordSize(record: ProxyRecord): number {
   let size = FIXED_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [i, header] of record.headers.entries()) {
-    size += MIN_HEADER_BYTES + (names[i] as Uint8Array).length + (header.value?.length ?? 0);
+  for (const header of record.headers) {
+    size += MIN_HEADER_BYTES + utf8Length(header.name) + (header.value?.length ?? 0);
   }
   return size;
 }
@@ -268,7 +291,7 @@ function writeRecords(records: ProxyRecord[], framed: boolean): Uint8Array<Array
     checkRecord(record, index);
     return record.headers.map(({ name }) => utf8Encoder.encode(name));
   });
-  const sizes = records.map((record, i) => recordBytes(record, names[i] as Uint8Array[]));
+  const sizes = records.map(recordSize);
   const header = framed ? FRAME_HEADER_BYTES : 0;
   const body = new Uint8Array(sizes.reduce((sum, size) => sum + header + size, 0));
   const view = new DataView(body.buffer);

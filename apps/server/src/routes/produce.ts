@@ -97,7 +97,10 @@ async function placeMessages(
   ackTimeoutMs: number | undefined,
 ): Promise<Part[]> {
   const { messages } = body;
-  const keyed = messages.some((m) => !(m instanceof Uint8Array) && m.key !== null);
+  // A body is values throughout or records throughout: only records can carry keys.
+  const keyed =
+    !(messages[0] instanceof Uint8Array) &&
+    messages.some((m) => !(m instanceof Uint8Array) && m.key !== null);
   if (explicit === undefined && body.partitions === undefined && !keyed) {
     const indexes = messages.map((_, i) => i);
     return [{ partition: undefined, messages, indexes, bytes: body.bytes }];
