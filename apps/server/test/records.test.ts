@@ -69,7 +69,7 @@ describe('a records body (real process, real Kafka)', () => {
       },
       { key: utf8('user-2'), value: null, headers: [], timestamp: null },
       { key: null, value: utf8('no key'), headers: [], timestamp: null },
-      { key: utf8('user-1'), value: utf8('{"n":2}'), headers: [], timestamp: null },
+      { key: utf8('user-1'), value: utf8('{"n":2}'), headers: [], timestamp: 1_790_000_000_777 },
     ];
     const before = Date.now();
     const { status, json } = await post(topic, encodeRecords(records), {
@@ -109,6 +109,9 @@ describe('a records body (real process, real Kafka)', () => {
     // A key's records keep their order in its partition.
     expect(at(3).partition).toBe(at(0).partition);
     expect(at(3).offset).toBeGreaterThan(at(0).offset);
+    // Records 0 and 3 share a record batch, years apart: each keeps its own time (a delta past
+    // 2^31 ms from the batch's first timestamp).
+    expect(at(3).timestamp).toBe(1_790_000_000_777);
   });
 
   it('gives every value of a framed body the request key, and copies the trace context', async () => {
