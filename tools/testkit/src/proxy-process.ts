@@ -48,7 +48,7 @@ export interface ServerProcess {
 
 /**
  * The Node options the server's entry point asks for on its `#!` line (`#!/usr/bin/env -S node
- * --max-semi-space-size=16`), so a server spawned with `node <main>` runs as the bin does.
+ * --max-semi-space-size=8`), so a server spawned with `node <main>` runs as the bin does.
  *
  * @example
  * spawn(process.execPath, [...entryNodeOptions(main), main]);
