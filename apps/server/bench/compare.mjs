@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, Buffer, URL, setInterval, clearInterval, performance */
+/* global process, console, Buffer, URL, setInterval, clearInterval, performance, fetch */
 // `pnpm bench`: the proxy measured against the real limit, in one run on one broker. For each
 // message size it runs, one after the other, on a fresh topic each:
 //
@@ -42,8 +42,11 @@ import { CONTENT_TYPES } from '@kproxy/protocol';
 import {
   TOKEN,
   brokersOrExit,
+  bucketQuantileMs,
   cpuMs,
   createTopic,
+  freePort,
+  histogramBuckets,
   kafkaAdmin,
   keepAlivePool,
   landed,
@@ -340,26 +343,45 @@ async function proxyPhase(size, messages, dir) {
   const topic = await createTopic(admin, 'bench-proxy', partitions);
   const bodyFile = join(dir, `body-${size}.bin`);
   const body = await framedBody(size, messages, bodyFile);
+  const metricsPort = await freePort();
   const { url, child } = await startServer(
     {
       KAFKA_PROXY_KAFKA_SERVER: brokers,
       KAFKA_PROXY_TOPIC: topic,
       KAFKA_PROXY_ACK_MODE: 'durable',
       KAFKA_FLUSHER_TOPIC_CACHE: join(dir, `topic-${size}`),
+      KAFKA_PROXY_METRICS_PORT: String(metricsPort),
       ...serverSettings,
     },
     'proxy',
   );
   const rss = peakRss(child.pid);
+  const scrape = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    return {
+      request: histogramBuckets(text, 'kafka_proxy_http_request_duration_seconds'),
+      flush: histogramBuckets(text, 'kafka_proxy_flush_duration_seconds'),
+    };
+  };
   try {
     const closed = await underWrk(url, child.pid, bodyFile, messages);
     // Half the peak, open loop: the latency an application sees when the proxy is not saturated.
+    const before = await scrape();
     const half = await atRate(url, body, closed.rate / messages / 2);
+    const after = await scrape();
     return {
       ...closed,
       topic,
       acked: closed.acked + half.acked * messages,
-      half: openLoopFigures(half, messages),
+      half: {
+        ...openLoopFigures(half, messages),
+        // Whose the tail is: the server's own view of its requests and of Kafka's answers.
+        tail: {
+          generatorHeldMs: half.generatorHeldMs,
+          serverP99Ms: bucketQuantileMs(before.request, after.request, 0.99),
+          flushP99Ms: bucketQuantileMs(before.flush, after.flush, 0.99),
+        },
+      },
     };
   } finally {
     await stopServer(child);
@@ -395,6 +417,7 @@ const fmt = (n, digits = 1) =>
   n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits).replace(/\.0+$/, '');
 const rows = [];
 const checks = [];
+const tails = [];
 const dir = await mkdtemp(join(os.tmpdir(), 'kafka-proxy-bench-'));
 console.log(
   `kafka-proxy bench: ${os.cpus().length} cores, load ${os
@@ -420,6 +443,7 @@ try {
         'kafka-proxy, half rate, open loop',
         { ...proxy.half, topic: undefined, cpuPer1000: undefined },
       ]);
+      tails.push({ size: label, p99: proxy.half.p99, ...proxy.half.tail });
       if (phases.has('direct')) {
         // The same rate straight into the server's Kafka client: the latency Kafka and the client
         // themselves take, which the proxy cannot beat.
@@ -478,6 +502,17 @@ try {
 console.log('');
 console.table(rows);
 console.log('');
+// The server's histograms have coarse buckets: "<= 25" is the bucket the 99th percentile fell in.
+const bound = (ms) =>
+  ms === undefined ? '-' : ms === Infinity ? 'past the last bucket' : `<= ${fmt(ms)} ms`;
+for (const t of tails) {
+  console.log(
+    `tail   ${t.size}, kafka-proxy at half rate: p99 ${fmt(t.p99)} ms at the load generator; ` +
+      `inside the proxy (request to response) ${bound(t.serverP99Ms)}, Kafka's answers to its ` +
+      `batches ${bound(t.flushP99Ms)}; the generator's event loop held up at most ${fmt(t.generatorHeldMs)} ms`,
+  );
+}
+if (tails.length > 0) console.log('');
 let missing = false;
 for (const c of checks) {
   // The proxy may hold more than was acknowledged: requests wrk had sent when it stopped, which

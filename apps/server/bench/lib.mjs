@@ -4,6 +4,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -294,6 +296,9 @@ export function peakRss(pid) {
  * @returns {Promise<{ latencies: number[], acked: number, failed: number }>} sorted latencies, ms
  */
 export async function openLoop({ rate, seconds, send }) {
+  // The generator's own event loop: a request it starts late counts as the server's latency.
+  const held = monitorEventLoopDelay({ resolution: 1 });
+  held.enable();
   const latencies = [];
   let acked = 0;
   let failed = 0;
@@ -327,6 +332,52 @@ export async function openLoop({ rate, seconds, send }) {
     }, 1);
   });
   await Promise.all(inFlight);
+  held.disable();
   latencies.sort((a, b) => a - b);
-  return { latencies, acked, failed };
+  return { latencies, acked, failed, generatorHeldMs: held.max / 1e6 };
+}
+
+/**
+ * A histogram's cumulative bucket counts (`le` in seconds -> count, over all label values) from
+ * the Prometheus text of `/metrics`.
+ * @param {string} text
+ * @param {string} name
+ * @returns {Map<number, number>}
+ */
+export function histogramBuckets(text, name) {
+  const buckets = new Map();
+  const line = new RegExp(`^${name}_bucket\\{(?:[^}]*,)?le="([^"]+)"[^}]*\\} (\\d+)`);
+  for (const l of text.split('\n')) {
+    const m = line.exec(l);
+    if (m === null || m[1] === '+Inf') continue;
+    const le = Number(m[1]);
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
+  }
+  return buckets;
+}
+
+/**
+ * The upper bound, in ms, of the bucket holding quantile `q` of what was observed between two
+ * scrapes of one histogram; Infinity past the last bucket, undefined when nothing was observed.
+ * @param {Map<number, number>} before
+ * @param {Map<number, number>} after
+ * @param {number} q
+ */
+export function bucketQuantileMs(before, after, q) {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const count = (le) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  // Cumulative buckets: the +Inf count is not parsed, so the total is what the scrapes add up to.
+  const total = Math.max(0, ...bounds.map(count));
+  if (total === 0) return undefined;
+  const found = bounds.find((le) => count(le) >= q * total);
+  return found === undefined ? Infinity : found * 1000;
+}
+
+/** A TCP port that was free a moment ago, for a listener a child process opens. */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
