@@ -88,7 +88,7 @@ describe("the Kafka client's record batches", () => {
     });
   }
 
-  it('are written as one buffer when uncompressed, the values copied once', () => {
+  it('are written as one buffer when uncompressed', () => {
     const sent = messages(200);
     const asClientMessages = sent.map((m) => ({ ...m, topic: 't', partition: 0 }));
     const writer = createRecordsBatch(asClientMessages as unknown as MessageRecord[], {});
