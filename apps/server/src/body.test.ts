@@ -77,6 +77,12 @@ describe('readFramedBody', () => {
     expect(bodyFormat('application/vnd.kafka-proxy.records.v1', anyRoute)).toBe('records');
     expect(bodyFormat('application/vnd.kafka.binary.v2+json', { json: true })).toBe('binary');
     expect(bodyFormat('application/vnd.kafka.json.v2+json', { json: true })).toBe('json');
+    expect(bodyFormat('Application/Vnd.Kafka.Json.V2+Json; charset=utf-8', { json: true })).toBe(
+      'json',
+    );
+    expect(() => bodyFormat('application/json', { json: true })).toThrow(
+      expect.objectContaining({ code: 'unsupported_media_type', status: 415 }),
+    );
     expect(() => bodyFormat('text/plain', anyRoute)).toThrow(
       expect.objectContaining({ code: 'unsupported_media_type', status: 415 }),
     );

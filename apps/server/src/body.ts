@@ -71,16 +71,15 @@ export function bodyFormat(
 ): BodyFormat {
   const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   const format = Object.hasOwn(FORMATS, type) ? FORMATS[type] : undefined;
+  if (format === 'frames' || format === 'records' || (format !== undefined && json)) return format;
   const got =
     contentType === null || contentType === undefined ? 'none' : JSON.stringify(contentType);
-  if (format === 'binary' || format === 'json') {
-    if (json) return format;
+  if (format !== undefined) {
     throw new ProxyError(
       'unsupported_media_type',
       `Content-Type ${got} is accepted on POST /topics/{topic} only: JSON records name their topic in the path`,
     );
   }
-  if (format !== undefined) return format;
   const accepted: string[] = [CONTENT_TYPES.frames, CONTENT_TYPES.records];
   if (json) accepted.push(CONTENT_TYPES.binaryV2, CONTENT_TYPES.jsonV2);
   throw new ProxyError(

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { isValidTopicName, TOPIC_NAME_RULE } from '@kproxy/protocol';
 import type { TokenRule } from './auth.js';
 import {
+  fileText,
   SETTINGS,
   type AckMode,
   type Compression,
@@ -154,12 +154,9 @@ export function wantsHelp(argv: readonly string[]): boolean {
 
 /** The text of a file a setting names (`undefined` when not set); read at start, so it fails there. */
 function readSettingFile(setting: Setting<unknown>, path: string | undefined): string | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    return fail(setting, 'a readable file', `${path}: ${(err as Error).message}`);
-  }
+  return path === undefined
+    ? undefined
+    : fileText(path, (accepts, got) => fail(setting, accepts, got));
 }
 
 /**

@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { addTraceContext, jsonEmbedding, parseJsonRecords } from './json-records.js';
+import { addTraceContext, parseJsonRecords } from './json-records.js';
 
 const text = (bytes: Uint8Array | null): string | null =>
   bytes === null ? null : Buffer.from(bytes).toString('utf8');
 
 describe('Confluent-v2-compatible JSON bodies', () => {
-  it('are told apart by their content type', () => {
-    expect(jsonEmbedding('application/vnd.kafka.binary.v2+json')).toBe('binary');
-    expect(jsonEmbedding('Application/Vnd.Kafka.Json.V2+Json; charset=utf-8')).toBe('json');
-    expect(jsonEmbedding('application/json')).toBeUndefined();
-  });
-
   it('decode base64 keys, values and header values (binary)', () => {
     const [record] = parseJsonRecords(
       JSON.stringify({

@@ -1,5 +1,4 @@
 import type { ProxyRecord, RecordHeader } from '@kproxy/framing';
-import { CONTENT_TYPES } from '@kproxy/protocol';
 import { ProxyError } from './errors.js';
 
 /** A record of a request, and the partition the request asked for it, if any. */
@@ -9,14 +8,6 @@ export interface RequestRecord extends ProxyRecord {
 
 /** How a JSON body's keys and values become bytes. */
 export type JsonEmbedding = 'binary' | 'json';
-
-/** The embedding of a Confluent-v2-style content type, or undefined for any other type. */
-export function jsonEmbedding(contentType: string | null | undefined): JsonEmbedding | undefined {
-  const type = contentType?.split(';')[0]?.trim().toLowerCase();
-  if (type === CONTENT_TYPES.binaryV2) return 'binary';
-  if (type === CONTENT_TYPES.jsonV2) return 'json';
-  return undefined;
-}
 
 // Standard base64 (RFC 4648 §4), padding optional, as Java's decoder (which those clients use)
 // accepts it; anything else would silently lose bytes in a lenient decoder.

@@ -79,7 +79,8 @@ function oneOf<T extends string>(...choices: readonly T[]): Setting<T>['parse'] 
 }
 
 /** The file's text: files are read at start so that a bad path fails there. */
-function fileText(path: string, fail: Fail): string {
+/** The text of the file at `path`; `fail` names the setting when it cannot be read. */
+export function fileText(path: string, fail: Fail): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {

@@ -147,9 +147,9 @@ function asRecords(c: Context<AppEnv>, body: FramedBody, format: BodyFormat): Fr
       `${HEADERS.key} gives a key to the values of a framed body; records carry their own keys`,
     );
   }
-  if (format === 'frames' && key === undefined && !trace.traceparent && !trace.tracestate) {
-    return body;
-  }
+  // A records or JSON body given a key has thrown above: with neither key nor trace context
+  // there is nothing to add, whatever the format.
+  if (key === undefined && !trace.traceparent && !trace.tracestate) return body;
   const keyBytes = key === undefined ? null : Buffer.from(key, 'utf8');
   const records: ProxyRecord[] = body.messages.map((m) =>
     m instanceof Uint8Array ? { key: keyBytes, value: m, headers: [], timestamp: null } : m,
@@ -255,12 +255,10 @@ async function produce(
     const out: RecordOffset[] = new Array<RecordOffset>(count);
     for (const [p, part] of parts.entries()) {
       const partition = tickets[p]?.partition as number;
-      const base = deliveries?.[p]?.baseOffset;
+      const baseOffset = deliveries?.[p]?.baseOffset;
+      const base = baseOffset === undefined ? undefined : BigInt(baseOffset);
       for (const [j, index] of part.indexes.entries()) {
-        out[index] = {
-          partition,
-          offset: base === undefined ? '' : String(BigInt(base) + BigInt(j)),
-        };
+        out[index] = { partition, offset: base === undefined ? '' : String(base + BigInt(j)) };
       }
     }
     return out;
