@@ -39,11 +39,7 @@ export class PendingMessage {
   /** Its payload as a records body carries it (a plain value becomes a record without a key). */
   readonly recordBytes: number;
 
-  constructor(message: Outgoing | Uint8Array) {
-    const outgoing =
-      message instanceof Uint8Array
-        ? { bytes: message, record: undefined, partition: undefined }
-        : message;
+  constructor(outgoing: Outgoing) {
     this.bytes = outgoing.bytes;
     this.record = outgoing.record;
     this.partition = outgoing.partition;

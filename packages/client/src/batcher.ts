@@ -43,7 +43,7 @@ export type BatchLimits = Pick<
  * @example
  * ```ts
  * const batcher = new Batcher(options, (batch) => produce(batch, context));
- * batcher.add('events', new PendingMessage(bytes), signal);
+ * batcher.add('events', new PendingMessage(toOutgoing(bytes, 'the message')), signal);
  * ```
  */
 export class Batcher {
