@@ -51,9 +51,13 @@ describe('README', () => {
         ['/topics/readme-users', 'user-2', null, ''],
       ]);
       const framed = decodeRecords(files.get('records.bin') ?? Buffer.alloc(0));
-      expect(framed.map((r) => [text(r.key), text(r.value), r.headers.length])).toEqual([
-        ['user-4', 'hello', 1],
-      ]);
+      expect(
+        framed.map((r) => [
+          text(r.key),
+          text(r.value),
+          r.headers.map((h) => `${h.name}=${text(h.value) ?? ''}`).join(' '),
+        ]),
+      ).toEqual([['user-4', 'hello', 'source=curl']]);
     } finally {
       await server.close();
     }

@@ -24,7 +24,7 @@ describe('kproxy push with keys and headers against a real server and broker', (
     await createTopic(topic, { partitions: PARTITIONS });
     const res = await spawnCli(
       ['push', '--topic', topic, '-K', ':', '-H', 'source=cli', '-H', 'empty=', '-Z'],
-      { stdin: 'user-1:{"n":1}\nuser-2:two:parts\nuser-1:\nno key here\n', env },
+      { stdin: 'user-1:{"n":1}\nuser-4:two:parts\nuser-1:\nno key here\n', env },
     );
     expect(res.code).toBe(0);
     const read = await readMessages(topic, { count: 4 });
@@ -42,7 +42,7 @@ describe('kproxy push with keys and headers against a real server and broker', (
     ]);
     expect(landed.filter((m) => m.key !== 'user-1')).toEqual(
       expect.arrayContaining([
-        { key: 'user-2', value: 'two:parts', source: 'cli', empty: '', partition: keyed('user-2') },
+        { key: 'user-4', value: 'two:parts', source: 'cli', empty: '', partition: keyed('user-4') },
         expect.objectContaining({ key: null, value: 'no key here', source: 'cli' }),
       ]),
     );

@@ -482,28 +482,37 @@ describe('a request whose records span partitions', () => {
     const { app, producer } = await testApp();
     producer.partitions = 4;
     const keys = ['a', 'b', 'c', 'd', 'a', 'e', 'b'];
-    const res = await post(app, '/topics/t', keyed(...keys), {
-      ...RECORDS,
-      accept: 'application/json',
-    });
+    // Each value names its place in the request, so an order mixed up within a partition shows.
+    const body = encodeRecords(
+      keys.map((k, i) => ({ key: enc(k), value: enc(`v-${i}`), headers: [], timestamp: null })),
+    );
+    const res = await post(app, '/topics/t', body, { ...RECORDS, accept: 'application/json' });
     expect(res.status).toBe(200);
     const { offsets } = (await res.json()) as { offsets: { partition: number; offset: string }[] };
-    // Each record is in its key's partition, at the offset the reply gives it.
+    // Each record is in its key's partition, at the offset the reply gives it, after the records
+    // before it in the request.
+    const last = new Map<number, number>();
     for (const [i, key] of keys.entries()) {
       const { partition, offset } = offsets[i] as { partition: number; offset: string };
       expect(partition).toBe(partitionForKey(enc(key), 4));
       const log = producer.logs.get(`t/${partition}`) ?? [];
-      expect((log[Number(offset)] as ProxyRecord).key).toEqual(enc(key));
+      const written = log[Number(offset)] as ProxyRecord;
+      expect(written.key).toEqual(enc(key));
+      expect(written.value).toEqual(enc(`v-${i}`));
+      expect(Number(offset)).toBeGreaterThan(last.get(partition) ?? -1);
+      last.set(partition, Number(offset));
     }
   });
 
   it('answers the error of a partition that failed, and gives every byte back', async () => {
     const { app, producer, metrics } = await testApp();
     producer.partitions = 4;
-    const failing = partitionForKey(enc('b'), 4);
+    // 'a' and 'c' land in different partitions: one written, the other refused.
+    const failing = partitionForKey(enc('c'), 4);
+    expect(partitionForKey(enc('a'), 4)).not.toBe(failing);
     producer.failBatch = (batch) =>
       batch.partition === failing ? new ProxyError('kafka_rejected', 'refused') : undefined;
-    const res = await post(app, '/topics/t', keyed('a', 'b'), RECORDS);
+    const res = await post(app, '/topics/t', keyed('a', 'c'), RECORDS);
     expect((await errorOf(res)).error).toBe('kafka_rejected');
     expect(await reserved(metrics)).toBe(0);
   });

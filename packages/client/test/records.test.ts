@@ -35,9 +35,10 @@ describe('records against a real server and broker', () => {
         headers: { source: 'web', trace: null },
         timestamp: 1_700_000_000_001,
       },
-      { key: 'user-2', value: utf8('\0binary\n'), headers: [{ name: 'h', value: 'x' }] },
+      { key: 'user-5', value: utf8('\0binary\n'), headers: [{ name: 'h', value: 'x' }] },
       { key: 'user-1', value: null, timestamp: 1_700_000_000_003 },
-      { key: 'user-3', value: 'to partition 5', partition: 5 },
+      // user-4 alone would go to partition 1: the explicit partition wins.
+      { key: 'user-4', value: 'to partition 5', partition: 5 },
       { value: 'no key', headers: { only: 'header' } },
     ];
     const results = await client.sendBatch(sent);
@@ -58,7 +59,8 @@ describe('records against a real server and broker', () => {
 
     expect(second?.value).toEqual(utf8('\0binary\n'));
     expect(second?.headers.h?.toString()).toBe('x');
-    expect(second?.partition).toBe(partitionForKey(utf8('user-2'), PARTITIONS));
+    expect(second?.partition).toBe(partitionForKey(utf8('user-5'), PARTITIONS));
+    expect(second?.partition).not.toBe(first?.partition);
 
     expect(tombstone?.isNull).toBe(true);
     expect(tombstone?.key?.toString()).toBe('user-1');
@@ -67,7 +69,8 @@ describe('records against a real server and broker', () => {
     expect(BigInt(tombstone!.offset)).toBeGreaterThan(BigInt(first!.offset));
 
     expect(pinned?.partition).toBe(5);
-    expect(pinned?.key?.toString()).toBe('user-3');
+    expect(pinned?.key?.toString()).toBe('user-4');
+    expect(partitionForKey(utf8('user-4'), PARTITIONS)).not.toBe(5);
 
     expect(keyless?.key).toBeNull();
     expect(keyless?.headers.only?.toString()).toBe('header');
