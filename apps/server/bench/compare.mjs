@@ -46,6 +46,7 @@ import {
   cpuMs,
   createTopic,
   freePort,
+  gcPauses,
   histogramBuckets,
   kafkaAdmin,
   keepAlivePool,
@@ -361,6 +362,7 @@ async function proxyPhase(size, messages, dir) {
     return {
       request: histogramBuckets(text, 'kafka_proxy_http_request_duration_seconds'),
       flush: histogramBuckets(text, 'kafka_proxy_flush_duration_seconds'),
+      gc: gcPauses(text),
     };
   };
   try {
@@ -380,6 +382,7 @@ async function proxyPhase(size, messages, dir) {
           generatorHeldMs: half.generatorHeldMs,
           serverP99Ms: bucketQuantileMs(before.request, after.request, 0.99),
           flushP99Ms: bucketQuantileMs(before.flush, after.flush, 0.99),
+          gc: gcBetween(before.gc, after.gc),
         },
       },
     };
@@ -389,6 +392,17 @@ async function proxyPhase(size, messages, dir) {
   }
 }
 const rssPeak = new Map();
+
+/** The garbage collections of each kind between two scrapes: how many, and their pauses in ms. */
+const gcBetween = (before, after) => {
+  const between = {};
+  for (const kind of ['minor', 'major', 'incremental']) {
+    const a = after.get(kind) ?? { count: 0, ms: 0 };
+    const b = before.get(kind) ?? { count: 0, ms: 0 };
+    between[kind] = { count: a.count - b.count, ms: a.ms - b.ms };
+  }
+  return between;
+};
 
 /**
  * The proxy's HTTP side alone (bench/http-only.mjs): CPU per message before any Kafka work, and,
@@ -509,7 +523,9 @@ for (const t of tails) {
   console.log(
     `tail   ${t.size}, kafka-proxy at half rate: p99 ${fmt(t.p99)} ms at the load generator; ` +
       `inside the proxy (request to response) ${bound(t.serverP99Ms)}, Kafka's answers to its ` +
-      `batches ${bound(t.flushP99Ms)}; the generator's event loop held up at most ${fmt(t.generatorHeldMs)} ms`,
+      `batches ${bound(t.flushP99Ms)}; the generator's event loop held up at most ${fmt(t.generatorHeldMs)} ms; ` +
+      `the proxy paused for ${t.gc.major.count} mark-compacts (${fmt(t.gc.major.ms)} ms, and ` +
+      `${fmt(t.gc.incremental.ms)} ms of incremental marking) and ${t.gc.minor.count} scavenges (${fmt(t.gc.minor.ms)} ms)`,
   );
 }
 if (tails.length > 0) console.log('');

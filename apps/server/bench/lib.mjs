@@ -373,6 +373,27 @@ export function bucketQuantileMs(before, after, q) {
   return found === undefined ? Infinity : found * 1000;
 }
 
+/**
+ * V8's garbage collections as the server counts them (`nodejs_gc_duration_seconds`): for each
+ * kind (`minor` scavenges, `major` mark-compacts, `incremental` marking steps), how many and
+ * their pauses in ms, from the Prometheus text of `/metrics`.
+ * @param {string} text
+ * @returns {Map<string, { count: number, ms: number }>}
+ */
+export function gcPauses(text) {
+  const kinds = new Map();
+  const line = /^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} ([\d.e+-]+)/;
+  for (const l of text.split('\n')) {
+    const m = line.exec(l);
+    if (m === null) continue;
+    const kind = kinds.get(m[2]) ?? { count: 0, ms: 0 };
+    if (m[1] === 'count') kind.count = Number(m[3]);
+    else kind.ms = Number(m[3]) * 1000;
+    kinds.set(m[2], kind);
+  }
+  return kinds;
+}
+
 /** A TCP port that was free a moment ago, for a listener a child process opens. */
 export async function freePort() {
   const server = createServer();
