@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
 import { decodeRecords } from '@kproxy/framing';
 import { runReadmeExamples } from '../test/readme.js';
-import { startRecordsServer } from '../test/records-server.js';
 
 let fake: FakeProxy;
 beforeEach(async () => {
@@ -31,35 +30,30 @@ describe('README', () => {
   });
 
   it('the keys-and-headers examples send the records they describe', async () => {
-    const server = await startRecordsServer();
-    try {
-      const { files } = await runReadmeExamples(server.url, 'secret', '## Keys, headers');
-      const text = (b: Uint8Array | null): string | null =>
-        b === null ? null : Buffer.from(b).toString();
-      const records = server.bodies.flatMap((body) =>
-        body.records.map((r) => [
-          body.path,
-          text(r.key),
-          text(r.value),
-          r.headers.map((h) => `${h.name}=${text(h.value)}`).join(' '),
-        ]),
-      );
-      expect(records).toEqual([
-        ['/topics/readme-users', 'user-1', '{"plan":"pro"}', ''],
-        ['/topics/readme-users', 'user-2', '{"plan":"free"}', ''],
-        ['/topics/readme-users', 'user-3', 'signed up', 'source=cli trace-id=abc'],
-        ['/topics/readme-users', 'user-2', null, ''],
-      ]);
-      const framed = decodeRecords(files.get('records.bin') ?? Buffer.alloc(0));
-      expect(
-        framed.map((r) => [
-          text(r.key),
-          text(r.value),
-          r.headers.map((h) => `${h.name}=${text(h.value) ?? ''}`).join(' '),
-        ]),
-      ).toEqual([['user-4', 'hello', 'source=curl']]);
-    } finally {
-      await server.close();
-    }
+    const { files } = await runReadmeExamples(fake.url, 'readme-token', '## Keys, headers');
+    const text = (b: Uint8Array | null): string | null =>
+      b === null ? null : Buffer.from(b).toString();
+    const records = fake.accepted.flatMap((request) =>
+      (request.records ?? []).map((r) => [
+        request.path,
+        text(r.key),
+        text(r.value),
+        r.headers.map((h) => `${h.name}=${text(h.value)}`).join(' '),
+      ]),
+    );
+    expect(records).toEqual([
+      ['/topics/readme-users', 'user-1', '{"plan":"pro"}', ''],
+      ['/topics/readme-users', 'user-2', '{"plan":"free"}', ''],
+      ['/topics/readme-users', 'user-3', 'signed up', 'source=cli trace-id=abc'],
+      ['/topics/readme-users', 'user-2', null, ''],
+    ]);
+    const framed = decodeRecords(files.get('records.bin') ?? Buffer.alloc(0));
+    expect(
+      framed.map((r) => [
+        text(r.key),
+        text(r.value),
+        r.headers.map((h) => `${h.name}=${text(h.value) ?? ''}`).join(' '),
+      ]),
+    ).toEqual([['user-4', 'hello', 'source=curl']]);
   });
 });

@@ -1,16 +1,16 @@
+import { startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
 import { decodeRecords, type ProxyRecord } from '@kproxy/framing';
 import { CONTENT_TYPES } from '@kproxy/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startRecordsServer, type RecordsServer } from '../test/records-server.js';
 import { runCli } from '../test/run-cli.js';
 
-let server: RecordsServer;
+let fake: FakeProxy;
 let env: { url: string; token: string };
 beforeEach(async () => {
-  server = await startRecordsServer();
-  env = { url: server.url, token: 'secret' };
+  fake = await startFakeProxy();
+  env = { url: fake.url, token: 'secret' };
 });
-afterEach(() => server.close());
+afterEach(() => fake.close());
 
 /** A record with its byte fields as text. */
 function readable({ key, value, headers }: ProxyRecord): unknown {
@@ -23,7 +23,13 @@ function readable({ key, value, headers }: ProxyRecord): unknown {
   };
 }
 
-const sent = (): unknown[] => server.bodies.flatMap((b) => b.records.map(readable));
+/** What the proxy accepted, in order: a framed body's messages as records without key or headers. */
+const sent = (): unknown[] =>
+  fake.accepted.flatMap((r) =>
+    (
+      r.records ?? r.messages.map((value) => ({ key: null, value, headers: [], timestamp: null }))
+    ).map(readable),
+  );
 
 describe('kproxy push with keys and headers', () => {
   it('-K splits each line at the first separator into key and value', async () => {
@@ -32,7 +38,7 @@ describe('kproxy push with keys and headers', () => {
       env,
     });
     expect(res.code).toBe(0);
-    expect(server.bodies.map((b) => [b.path, b.headers['content-type']])).toEqual([
+    expect(fake.accepted.map((r) => [r.path, r.headers['content-type']])).toEqual([
       ['/topics/users', CONTENT_TYPES.records],
     ]);
     expect(sent()).toEqual([
@@ -83,7 +89,7 @@ describe('kproxy push with keys and headers', () => {
   it('without record flags pushes the original framed body', async () => {
     const res = await runCli(['push'], { stdin: 'a:b\n\n', env });
     expect(res.code).toBe(0);
-    expect(server.bodies.map((b) => b.headers['content-type'])).toEqual([CONTENT_TYPES.frames]);
+    expect(fake.accepted.map((r) => r.headers['content-type'])).toEqual([CONTENT_TYPES.frames]);
     expect(sent()).toEqual([
       { key: null, value: 'a:b', headers: [] },
       { key: null, value: '', headers: [] },
@@ -102,7 +108,7 @@ describe('kproxy push with keys and headers', () => {
     const res = await runCli(['push', ...args], { stdin: 'x\n', env });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(message);
-    expect(server.bodies).toHaveLength(0);
+    expect(fake.requests).toHaveLength(0);
   });
 });
 
