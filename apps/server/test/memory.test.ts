@@ -220,9 +220,12 @@ describe('many slow uploads at once (real process, real Kafka)', () => {
     console.log(
       `${SLOW_UPLOADS} slow 16 MB uploads: ${JSON.stringify(Object.fromEntries(counts))}; RSS baseline ${(baseline / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB, bound ${(bound / MiB).toFixed(0)} MiB`,
     );
-    // The bound refused most of them, and what was accepted is all in Kafka.
+    // The bound refused most of them but not all (a budget that refuses everyone protects memory
+    // and serves nobody: about 10 of the 16 that fit get through), and what was accepted is all
+    // in Kafka.
     const accepted = statuses.filter((s) => s === 200).length;
     expect(counts.get('503') ?? 0).toBeGreaterThan(0);
+    expect(accepted).toBeGreaterThan(0);
     expect(await messageCount(topic)).toBe(accepted * SLOW_FRAMES);
     expect(peak).toBeLessThan(baseline + bound + MARGIN);
   }, 120_000);
