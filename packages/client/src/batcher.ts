@@ -43,7 +43,7 @@ export type BatchLimits = Pick<
  * @example
  * ```ts
  * const batcher = new Batcher(options, (batch) => produce(batch, context));
- * batcher.add('events', new PendingMessage(toOutgoing(bytes, 'the message')), signal);
+ * batcher.add('events', new PendingMessage(toOutgoing(bytes)), signal);
  * ```
  */
 export class Batcher {

@@ -7,7 +7,7 @@ import { asKafkaProxyError } from './failure.js';
 import { checkTopic, type Message } from './message.js';
 import { resolveOptions, type KafkaProxyClientOptions, type ResolvedOptions } from './options.js';
 import { produce } from './produce.js';
-import { toOutgoing, type ProduceRecord } from './record.js';
+import { describeWhere, toOutgoing, type ProduceRecord } from './record.js';
 import { abortedError } from './retry.js';
 import { Transport } from './transport.js';
 
@@ -221,12 +221,11 @@ export class KafkaProxyClient {
     index: number | undefined,
     signal: AbortSignal | undefined,
   ): PendingMessage {
-    const where = index === undefined ? 'the message' : `message ${index}`;
-    const item = new PendingMessage(toOutgoing(message, where));
+    const item = new PendingMessage(toOutgoing(message, index));
     if (item.payloadBytes > this.#options.maxMessageBytes) {
       throw new KafkaProxyError(
         'message_too_large',
-        `${where} is ${item.payloadBytes} bytes${item.record ? ' as a record' : ''}; the limit is ${this.#options.maxMessageBytes} (maxMessageBytes)`,
+        `${describeWhere(index)} is ${item.payloadBytes} bytes${item.record ? ' as a record' : ''}; the limit is ${this.#options.maxMessageBytes} (maxMessageBytes)`,
       );
     }
     throwIfAborted(signal);

@@ -52,11 +52,18 @@ const EMPTY = new Uint8Array(0);
 // UTF-8 cannot carry (TextEncoder would silently replace it).
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
+/** Which message an error is about: its index in a `sendBatch`, none for a single `send`. */
+export type Where = number | undefined;
+
+/** How an error names the message: `the message`, `message 3`. Built only for an error. */
+export const describeWhere = (where: Where): string =>
+  where === undefined ? 'the message' : `message ${where}`;
+
 /**
  * Whatever `send` got, as bytes and (when needed) a record; throws `invalid_option` naming the
- * field that is wrong. `where` names the message in the error: `the message`, `message 3`.
+ * message and the field that is wrong.
  */
-export function toOutgoing(message: Message | ProduceRecord, where: string): Outgoing {
+export function toOutgoing(message: Message | ProduceRecord, where?: Where): Outgoing {
   if (typeof message === 'string' || message instanceof Uint8Array) {
     return { bytes: toBytes(message), record: undefined, partition: undefined };
   }
@@ -66,8 +73,8 @@ export function toOutgoing(message: Message | ProduceRecord, where: string): Out
     throw new KafkaProxyError(
       'invalid_option',
       record
-        ? `${where} is a record without a value (use value: null for a tombstone)`
-        : `${where} must be a Uint8Array, Buffer, string or record, got ${describe(message)}`,
+        ? `${describeWhere(where)} is a record without a value (use value: null for a tombstone)`
+        : `${describeWhere(where)} must be a Uint8Array, Buffer, string or record, got ${describe(message)}`,
     );
   }
   const value = field(where, 'value', message.value);
@@ -83,7 +90,7 @@ export function toOutgoing(message: Message | ProduceRecord, where: string): Out
   };
 }
 
-function toHeaders(where: string, headers: HeadersInput | undefined): RecordHeader[] {
+function toHeaders(where: Where, headers: HeadersInput | undefined): RecordHeader[] {
   if (headers === undefined) return [];
   if (typeof headers !== 'object' || headers === null) {
     throw invalid(where, `headers must be an object or an array of { name, value }`);
@@ -105,7 +112,7 @@ function toHeaders(where: string, headers: HeadersInput | undefined): RecordHead
   });
 }
 
-function toTimestamp(where: string, timestamp: number | Date | null | undefined): number | null {
+function toTimestamp(where: Where, timestamp: number | Date | null | undefined): number | null {
   if (timestamp === undefined || timestamp === null) return null;
   const ms = timestamp instanceof Date ? timestamp.getTime() : timestamp;
   if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
@@ -117,7 +124,7 @@ function toTimestamp(where: string, timestamp: number | Date | null | undefined)
   return ms;
 }
 
-function toPartition(where: string, partition: number | undefined): number | undefined {
+function toPartition(where: Where, partition: number | undefined): number | undefined {
   if (partition === undefined) return undefined;
   if (!Number.isInteger(partition) || partition < 0 || partition > MAX_PARTITION) {
     throw invalid(where, `partition must be an integer from 0, got ${describe(partition)}`);
@@ -126,7 +133,7 @@ function toPartition(where: string, partition: number | undefined): number | und
 }
 
 /** A key, value or header value: bytes, text (as UTF-8) or null. */
-function field(where: string, name: string, value: unknown): Uint8Array | null {
+function field(where: Where, name: string, value: unknown): Uint8Array | null {
   if (value === null) return null;
   if (typeof value === 'string' || value instanceof Uint8Array) return toBytes(value);
   throw invalid(
@@ -143,6 +150,6 @@ function describe(value: unknown): string {
   return Array.isArray(value) ? 'an array' : typeof value;
 }
 
-function invalid(where: string, problem: string): KafkaProxyError {
-  return new KafkaProxyError('invalid_option', `${where}: ${problem}`);
+function invalid(where: Where, problem: string): KafkaProxyError {
+  return new KafkaProxyError('invalid_option', `${describeWhere(where)}: ${problem}`);
 }
