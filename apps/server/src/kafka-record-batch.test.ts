@@ -1,14 +1,18 @@
-// The record batches the Kafka client writes, as patched in patches/@platformatic__kafka@2.12.1.patch
+// The Kafka client as patched in patches/@platformatic__kafka@2.12.1.patch. Its record batches
 // (one buffer per batch, no allocation per record): every field of every record decodes to what
-// was sent, with each compression, and the batch's CRC-32C covers what the broker checks.
+// was sent, with each compression, and the batch's CRC-32C covers what the broker checks. Its
+// option checks (compiled on first use): they still refuse what they refused, naming the option.
 import { randomBytes } from 'node:crypto';
 import {
   createRecordsBatch,
   jsCRC32C,
+  ProduceAcks,
+  Producer,
   Reader,
   readRecordsBatch,
   type CompressionAlgorithmValue,
   type MessageRecord,
+  type ProducerOptions,
 } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 
@@ -93,5 +97,35 @@ describe("the Kafka client's record batches", () => {
     const asClientMessages = sent.map((m) => ({ ...m, topic: 't', partition: 0 }));
     const writer = createRecordsBatch(asClientMessages as unknown as MessageRecord[], {});
     expect(writer.buffers).toHaveLength(1);
+  });
+});
+
+// The patch also compiles the client's option validators on first use instead of at import.
+describe("the Kafka client's option checks, compiled on first use", () => {
+  const base = { clientId: 'check', bootstrapBrokers: ['127.0.0.1:1'], strict: true };
+
+  it.each([
+    [{ acks: 'all' }, '/options/acks must be number'],
+    [{ retries: -3 }, '/options/retries must be >= 0'],
+    [{ clientId: 5 }, '/options/clientId must be string'],
+  ])('still refuse %j, saying which option is wrong', (bad, message) => {
+    expect(
+      () =>
+        new Producer({ ...base, ...bad } as unknown as ProducerOptions<
+          Buffer,
+          Buffer,
+          Buffer,
+          Buffer
+        >),
+    ).toThrow(message);
+  });
+
+  it('accept valid options, and the next bad ones are reported on their own', async () => {
+    const producer = new Producer({ ...base, acks: ProduceAcks.ALL, retries: 2 });
+    await producer.close();
+    // `errors` is the last check's: the earlier failure does not leak into this message.
+    expect(() => new Producer({ ...base, retries: -1 })).toThrow(
+      /^\/options\/retries must be >= 0/,
+    );
   });
 });
