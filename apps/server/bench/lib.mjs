@@ -1,10 +1,10 @@
-/* global process, console, URL, performance, setInterval, clearInterval, setTimeout */
+/* global process, console, URL, performance, setInterval, clearInterval, setTimeout, Buffer */
 // What the benchmark scripts share: their options, the broker and the built server they need,
-// topics, starting and stopping the server, posting to it, closed-loop senders and percentiles.
+// topics, starting and stopping the server, posting to it, closed- and open-loop load, percentiles.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -195,6 +195,108 @@ export const post = (pool, body) =>
     headers: { [HEADERS.token]: TOKEN, 'content-type': CONTENT_TYPES.frames },
     body,
   });
+
+/**
+ * `connections` keep-alive connections to `url` that post one fixed framed body each time, one
+ * request at a time on each: a load generator that costs little CPU of its own (the request's
+ * bytes are built once, the answer is read only as far as its status line and `content-length`),
+ * so that on a machine it shares with the proxy and the broker it takes as little as it can from
+ * them. A request sent while every connection is busy waits for the first one free.
+ * @param {string} url
+ * @param {number} connections
+ * @param {Uint8Array} body
+ * @returns {{ post: () => Promise<number>, close: () => Promise<void> }} `post` resolves with the
+ *   answer's status once the whole answer is read
+ */
+export function fixedBodyPoster(url, connections, body) {
+  const { hostname, port } = new URL(url);
+  const head = Buffer.from(
+    `POST / HTTP/1.1\r\nhost: ${hostname}:${port}\r\n${HEADERS.token}: ${TOKEN}\r\n` +
+      `content-type: ${CONTENT_TYPES.frames}\r\ncontent-length: ${body.byteLength}\r\n\r\n`,
+  );
+  const request = Buffer.concat([head, body]);
+  const idle = [];
+  const waiting = [];
+  const sockets = new Set();
+  let closed = false;
+
+  /** A connection that reads one answer at a time and hands itself back when done. */
+  const open = () => {
+    const socket = connect({ host: hostname, port: Number(port), noDelay: true });
+    sockets.add(socket);
+    let pending; // { resolve, reject } of the request in flight
+    let buffered = Buffer.alloc(0);
+    let status = 0;
+    let remaining = -1; // body bytes still to read, -1 while reading the head
+    socket.on('data', (chunk) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      for (;;) {
+        if (remaining < 0) {
+          const end = buffered.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const text = buffered.toString('latin1', 0, end);
+          status = Number(text.slice(9, 12));
+          const length = /\r\ncontent-length: *(\d+)/i.exec(text);
+          if (length === null) {
+            pending?.reject(
+              new Error(`an answer without content-length: ${text.split('\r\n')[0]}`),
+            );
+            socket.destroy();
+            return;
+          }
+          remaining = Number(length[1]);
+          buffered = buffered.subarray(end + 4);
+        }
+        if (buffered.length < remaining) return;
+        buffered = buffered.subarray(remaining);
+        remaining = -1;
+        const done = pending;
+        pending = undefined;
+        release(connection);
+        done?.resolve(status);
+        if (buffered.length === 0) return;
+      }
+    });
+    let dead = false;
+    const fail = (error) => {
+      if (dead) return;
+      dead = true;
+      sockets.delete(socket);
+      const index = idle.indexOf(connection);
+      if (index >= 0) idle.splice(index, 1);
+      pending?.reject(error ?? new Error('the connection closed'));
+      pending = undefined;
+      if (!closed) release(open());
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail());
+    const connection = {
+      send: (resolve, reject) => {
+        pending = { resolve, reject };
+        socket.write(request);
+      },
+    };
+    return connection;
+  };
+  const release = (connection) => {
+    const next = waiting.shift();
+    if (next === undefined) idle.push(connection);
+    else connection.send(next.resolve, next.reject);
+  };
+  for (let i = 0; i < connections; i++) idle.push(open());
+  return {
+    post: () =>
+      new Promise((resolve, reject) => {
+        const connection = idle.pop();
+        if (connection === undefined) waiting.push({ resolve, reject });
+        else connection.send(resolve, reject);
+      }),
+    close: async () => {
+      closed = true;
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
 
 /**
  * Closed-loop load: `clients` senders, each awaiting `send(client, request)` for request `from`,
