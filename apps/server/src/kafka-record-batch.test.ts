@@ -92,10 +92,34 @@ describe("the Kafka client's record batches", () => {
     });
   }
 
-  it('are written as one buffer when uncompressed', () => {
+  it('refer to large values when uncompressed instead of copying them, the rest in one buffer', () => {
     const sent = messages(200);
     const asClientMessages = sent.map((m) => ({ ...m, topic: 't', partition: 0 }));
     const writer = createRecordsBatch(asClientMessages as unknown as MessageRecord[], {});
+    const large = sent
+      .filter((m) => (m.value?.length ?? 0) >= 16_384)
+      .map((m) => m.value as Buffer);
+    expect(large.length).toBeGreaterThan(10);
+    // The batch's parts: the encoded bytes up to each large value, then the value itself.
+    const parts = writer.buffers;
+    expect(parts).toHaveLength(2 * large.length + 1);
+    large.forEach((value, i) => {
+      const part = parts[2 * i + 1] as Buffer;
+      expect(part.buffer).toBe(value.buffer);
+      expect(part.byteOffset).toBe(value.byteOffset);
+      expect(part.length).toBe(value.length);
+    });
+    for (let i = 0; i < parts.length; i += 2) {
+      expect(parts[i]?.buffer).toBe(parts[0]?.buffer);
+    }
+  });
+
+  it('copy every value into one buffer when compressed', () => {
+    const sent = messages(200);
+    const asClientMessages = sent.map((m) => ({ ...m, topic: 't', partition: 0 }));
+    const writer = createRecordsBatch(asClientMessages as unknown as MessageRecord[], {
+      compression: 'lz4',
+    });
     expect(writer.buffers).toHaveLength(1);
   });
 });
