@@ -3,6 +3,8 @@
 // exactly once, at the offset the send reported, and each partition must hold a sender's batches
 // in the order it sent them. (A Kafka client that resolves concurrent idempotent sends it never
 // wrote would fail here: the kind of loss seen with @platformatic/kafka 1.x, issue #326.)
+// And large values, which an uncompressed batch refers to instead of copying, come back byte
+// for byte.
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
