@@ -440,8 +440,8 @@ export async function openLoop({ rate, seconds, send }) {
 }
 
 /**
- * A histogram's cumulative bucket counts (`le` in seconds -> count, over all label values) from
- * the Prometheus text of `/metrics`.
+ * A histogram's cumulative bucket counts (`le` in seconds -> count, over all label values; `+Inf` as
+ * `Infinity`) from the Prometheus text of `/metrics`.
  * @param {string} text
  * @param {string} name
  * @returns {Map<number, number>}
@@ -451,8 +451,8 @@ export function histogramBuckets(text, name) {
   const line = new RegExp(`^${name}_bucket\\{(?:[^}]*,)?le="([^"]+)"[^}]*\\} (\\d+)`);
   for (const l of text.split('\n')) {
     const m = line.exec(l);
-    if (m === null || m[1] === '+Inf') continue;
-    const le = Number(m[1]);
+    if (m === null) continue;
+    const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
     buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
   }
   return buckets;
@@ -468,7 +468,7 @@ export function histogramBuckets(text, name) {
 export function bucketQuantileMs(before, after, q) {
   const bounds = [...after.keys()].sort((a, b) => a - b);
   const count = (le) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
-  // Cumulative buckets: the +Inf count is not parsed, so the total is what the scrapes add up to.
+  // Cumulative buckets: the last (+Inf) holds every observation.
   const total = Math.max(0, ...bounds.map(count));
   if (total === 0) return undefined;
   const found = bounds.find((le) => count(le) >= q * total);
