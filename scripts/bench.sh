@@ -26,9 +26,39 @@ log "building the server"
 pnpm exec turbo run build --filter=@kproxy/server --output-logs=errors-only >&2 ||
   die "build failed (see above)"
 
+# The broker's log in memory (tmpfs), when there is room: on a shared machine the disk stalls for
+# tens to hundreds of milliseconds now and then, which every phase would wait for alike and which
+# would set the open-loop tail instead of the proxy. Each phase's topic is deleted once checked and
+# the broker keeps at most 256 MiB per partition, so a run holds a few GiB at most.
+# KAFKA_BENCH_STORAGE=disk keeps it on disk (`${TMPDIR:-/tmp}`, as the tests do).
+bench_storage() {
+  local shm=/dev/shm free_kib
+  [ "${KAFKA_BENCH_STORAGE:-memory}" = memory ] || return 0
+  [ -d "$shm" ] && [ -w "$shm" ] || return 0
+  free_kib="$(df -Pk "$shm" | awk 'NR == 2 { print $4 }')"
+  [ "${free_kib:-0}" -ge $((8 * 1024 * 1024)) ] || return 0
+  awk '/^MemAvailable:/ { exit !($2 >= 8 * 1024 * 1024) }' /proc/meminfo 2>/dev/null || return 0
+  echo "$shm/kafka-proxy-bench-$$"
+}
+
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   name="bench-$$"
-  trap 'bash scripts/kafka.sh down --name "$name" >/dev/null 2>&1 || true' EXIT
+  state="$(bench_storage)"
+  if [ -n "$state" ]; then
+    export KPROXY_STATE_DIR="$state"
+    export KAFKA_SERVER_PROPERTIES="$state/bench.properties"
+    mkdir -p "$state"
+    cat >"$KAFKA_SERVER_PROPERTIES" <<'PROPS'
+log.retention.bytes=268435456
+log.segment.bytes=134217728
+log.retention.check.interval.ms=2000
+log.segment.delete.delay.ms=1000
+PROPS
+    export KPROXY_BENCH_BROKER_LOG="in memory ($state; KAFKA_BENCH_STORAGE=disk for the disk)"
+  else
+    export KPROXY_BENCH_BROKER_LOG="on disk (${TMPDIR:-/tmp}/kafka-proxy)"
+  fi
+  trap 'bash scripts/kafka.sh down --name "$name" >/dev/null 2>&1 || true; [ -z "$state" ] || rm -rf "$state"' EXIT
   trap 'exit 130' INT TERM
   log "starting a broker ($name)"
   eval "$(bash scripts/kafka.sh up --name "$name" --owner-pid $$)"

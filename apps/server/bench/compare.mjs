@@ -435,24 +435,38 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(' ')}, ${connections} connections, ${seconds} s per phase, Node ${process.version}`,
 );
+// Set by scripts/bench.sh when it runs the broker itself.
+if (process.env.KPROXY_BENCH_BROKER_LOG) {
+  console.log(`broker log ${process.env.KPROXY_BENCH_BROKER_LOG}`);
+}
 try {
   for (const [i, size] of sizes.entries()) {
     const messages = perRequest[i] ?? 1;
     const label = size >= 1024 ? `${size / 1024} KiB x ${messages}` : `${size} B x ${messages}`;
     const phaseRows = [];
-    if (phases.has('pp')) phaseRows.push(['ProducerPerformance', await kafkaPhase(size)]);
+    // Each phase's topic is checked as soon as the phase ends, then deleted: the broker need not
+    // keep gigabytes of benchmark data (in the broker's memory, as `pnpm bench` runs it).
+    const add = async (name, r) => {
+      phaseRows.push([name, r]);
+      if (r.topic === undefined) return;
+      const inKafka = await landed(admin, r.topic, partitions);
+      checks.push({ size: label, run: name, acknowledged: r.acked, inKafka });
+      await admin.deleteTopics({ topics: [r.topic] });
+    };
+    if (phases.has('pp')) await add('ProducerPerformance', await kafkaPhase(size));
     if (phases.has('direct')) {
       for (const client of list(values.direct)) {
-        phaseRows.push([`direct producer (${client})`, await directPhase(size, messages, client)]);
+        await add(`direct producer (${client})`, await directPhase(size, messages, client));
       }
     }
     if (phases.has('proxy')) {
       const proxy = await proxyPhase(size, messages, dir);
-      phaseRows.push(['kafka-proxy', proxy]);
-      phaseRows.push([
-        'kafka-proxy, half rate, open loop',
-        { ...proxy.half, topic: undefined, cpuPer1000: undefined },
-      ]);
+      await add('kafka-proxy', proxy);
+      await add('kafka-proxy, half rate, open loop', {
+        ...proxy.half,
+        topic: undefined,
+        cpuPer1000: undefined,
+      });
       tails.push({ size: label, p99: proxy.half.p99, ...proxy.half.tail });
       if (phases.has('direct')) {
         // The same rate straight into the server's Kafka client: the latency Kafka and the client
@@ -463,24 +477,22 @@ try {
           'platformatic',
           proxy.half.rate / messages,
         );
-        phaseRows.push([
-          'direct producer (platformatic), same half rate, open loop',
-          { ...direct, cpuPer1000: undefined, noRatio: true },
-        ]);
+        await add('direct producer (platformatic), same half rate, open loop', {
+          ...direct,
+          cpuPer1000: undefined,
+          noRatio: true,
+        });
       }
     }
     if (phases.has('records')) {
-      phaseRows.push(['kafka-proxy, records body', await recordsPhase(size, messages, dir)]);
+      await add('kafka-proxy, records body', await recordsPhase(size, messages, dir));
     }
     if (phases.has('http')) {
       const halfRate = phaseRows.find(([name]) => name === 'kafka-proxy')?.[1].half.rate;
       const http = await httpPhase(size, messages, dir, halfRate);
-      phaseRows.push(['HTTP side alone (Kafka not called)', http]);
+      await add('HTTP side alone (Kafka not called)', http);
       if (http.half) {
-        phaseRows.push([
-          'HTTP side alone, same half rate, open loop',
-          { ...http.half, noRatio: true },
-        ]);
+        await add('HTTP side alone, same half rate, open loop', { ...http.half, noRatio: true });
       }
     }
     const anchor = phaseRows.find(([name]) => name === 'ProducerPerformance')?.[1].rate;
@@ -496,12 +508,6 @@ try {
         'peak RSS MB': r.topic && rssPeak.has(r.topic) ? fmt(rssPeak.get(r.topic), 0) : '-',
         'x ProducerPerformance': anchor && !r.noRatio ? fmt(r.rate / anchor, 2) : '-',
       });
-      if (r.topic !== undefined) {
-        const inKafka = await landed(admin, r.topic, partitions);
-        checks.push({ size: label, run: name, acknowledged: r.acked, inKafka });
-        // Counted: the broker's disk need not keep gigabytes of benchmark data.
-        await admin.deleteTopics({ topics: [r.topic] });
-      }
     }
   }
 } finally {
