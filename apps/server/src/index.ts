@@ -6,3 +6,4 @@ export { createLogger } from './logger.js';
 export { createMetrics } from './metrics.js';
 export type { Producer, ProduceBatch, ProduceOutcome } from './producer.js';
 export type { TopicStore } from './topic-store.js';
+export { partitionForKey } from './partition.js';

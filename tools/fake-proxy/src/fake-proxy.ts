@@ -2,12 +2,14 @@
 // by a scripted producer, for the SDK's and the CLI's unit tests. Every answer not scripted is
 // the server's own, so the fake cannot drift from it; on top it records every request and can be
 // told to answer, drop or hang a produce request, to delay one, or that Kafka is unreachable.
+// Kafka is a scripted producer: every topic has `partitions` partitions, and each batch the
+// server sends is written at once, with consecutive offsets per partition.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { decodeFrames, decodeRecords, type ProxyRecord } from '@kproxy/framing';
-import { CONTENT_TYPES, ROUTES } from '@kproxy/protocol';
+import { CONTENT_TYPES, ROUTES, type ProduceReply } from '@kproxy/protocol';
 import {
   createApp,
   createLogger,
@@ -23,13 +25,30 @@ export interface RecordedRequest {
   /** Topic produced to (`undefined` for non-produce routes). */
   topic: string | undefined;
   headers: IncomingMessage['headers'];
+  /** The media type of the body (`content-type` without parameters, lower case). */
+  contentType: string;
   /** Size of the body as sent (compressed if it was). */
   bodyBytes: number;
-  /** The messages (values) of a produce request the server accepted; empty for a JSON body. */
+  /** The body, decompressed when its `content-encoding` is one the server reads. */
+  body: Uint8Array;
+  /**
+   * The messages (values) of a produce request whose body decodes (frames, or the values of a
+   * records body); empty for a JSON body or one that does not decode.
+   */
   messages: Uint8Array[];
-  /** The records of an accepted records body (`CONTENT_TYPES.records`). */
+  /** The records of a records body (`CONTENT_TYPES.records`) that decodes. */
   records?: ProxyRecord[];
+  /** The server's answer to an accepted produce request. */
+  reply?: ProduceReply;
   at: number;
+}
+
+/** What happens to one produce request before the server sees it. */
+export interface Plan {
+  /** Wait this long first, in ms (on top of `delayMs`). */
+  delayMs?: number;
+  /** Answer this instead of the server (after the delay). */
+  answer?: Scripted;
 }
 
 /** An answer given instead of the server's. */
@@ -46,7 +65,7 @@ export interface Scripted {
 export interface FakeProxy {
   url: string;
   requests: RecordedRequest[];
-  /** Produce requests that were accepted, in arrival order. */
+  /** Produce requests the server accepted, in the order it answered them (the order written). */
   accepted: RecordedRequest[];
   /** Answers for the next produce requests, used in order before the server sees them. */
   script: Scripted[];
@@ -56,6 +75,13 @@ export interface FakeProxy {
   ready: boolean;
   /** Delay before a produce request reaches the server, in ms. */
   delayMs: number;
+  /**
+   * Decides, for each produce request that no `script` entry answered, what happens before the
+   * server sees it; `index` counts produce requests from 0.
+   */
+  plan: (request: RecordedRequest, index: number) => Plan | undefined;
+  /** The most produce requests in progress at once (arrived, not yet answered). */
+  mostAtOnce: number;
   close(): Promise<void>;
 }
 
@@ -66,6 +92,8 @@ export interface FakeProxyOptions {
   port?: number;
   /** More server settings, by their variable (`KAFKA_PROXY_MAX_MESSAGE_BYTES`, ...). */
   env?: Record<string, string>;
+  /** Partitions of every topic (default 1). */
+  partitions?: number;
 }
 
 const DECOMPRESS: Record<string, ((body: Buffer) => Buffer) | undefined> = {
@@ -101,6 +129,27 @@ function requestFor(req: IncomingMessage, body: Buffer): Request {
   });
 }
 
+/** `content-type` without its parameters, lower case. */
+const mediaType = (header: string | undefined): string =>
+  (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+/** Fills in a produce request's body, messages and records, as far as they decode. */
+function decodeProduceBody(record: RecordedRequest, encoding: string | string[] | undefined): void {
+  const decompress = DECOMPRESS[String(encoding ?? '').toLowerCase()];
+  try {
+    const body = decompress ? decompress(Buffer.from(record.body)) : record.body;
+    record.body = body;
+    if (record.contentType === CONTENT_TYPES.records) {
+      record.records = decodeRecords(body);
+      record.messages = record.records.map((r) => r.value ?? new Uint8Array(0));
+    } else if (record.contentType === CONTENT_TYPES.frames) {
+      record.messages = decodeFrames(body);
+    }
+  } catch {
+    // A body the server will refuse: recorded as sent, without messages.
+  }
+}
+
 /**
  * Starts a fake proxy on 127.0.0.1 (a free port unless `port` is given).
  *
@@ -111,7 +160,7 @@ function requestFor(req: IncomingMessage, body: Buffer): Request {
  * await fake.close();
  */
 export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<FakeProxy> {
-  const producer = new ScriptedProducer();
+  const producer = new ScriptedProducer(options.partitions);
   const hanging = new Set<ServerResponse>();
   const fake: FakeProxy = {
     url: '',
@@ -126,6 +175,8 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
       producer.ready = ready;
     },
     delayMs: 0,
+    plan: () => undefined,
+    mostAtOnce: 0,
     close: async () => {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -157,6 +208,8 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
     metrics: createMetrics({ defaultMetrics: false }),
   });
 
+  let produceRequests = 0;
+  let atOnce = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -169,37 +222,47 @@ export async function startFakeProxy(options: FakeProxyOptions = {}): Promise<Fa
       path,
       topic,
       headers: req.headers,
+      contentType: mediaType(req.headers['content-type']),
       bodyBytes: raw.length,
+      body: raw,
       messages: [],
       at: Date.now(),
     };
     fake.requests.push(record);
+    if (topic === undefined) return answerFromServer(req, res, raw, record);
 
-    if (topic !== undefined) {
-      const scripted = fake.script.shift();
-      if (scripted?.destroy) return void req.socket.destroy();
-      if (scripted?.hang) return void hanging.add(res);
-      if (scripted) {
-        res.writeHead(scripted.status, scripted.headers ?? { 'content-type': 'application/json' });
-        return void res.end(scripted.body ?? '');
-      }
-      if (fake.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.delayMs));
+    decodeProduceBody(record, req.headers['content-encoding']);
+    const scripted = fake.script.shift();
+    if (scripted?.destroy) return void req.socket.destroy();
+    if (scripted?.hang) return void hanging.add(res);
+    if (scripted) return answerWith(res, scripted);
+    fake.mostAtOnce = Math.max(fake.mostAtOnce, ++atOnce);
+    try {
+      const plan = fake.plan(record, produceRequests++) ?? {};
+      const delayMs = fake.delayMs + (plan.delayMs ?? 0);
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (plan.answer) return answerWith(res, plan.answer);
+      await answerFromServer(req, res, raw, record);
+    } finally {
+      atOnce -= 1;
     }
+  };
+
+  const answerWith = (res: ServerResponse, scripted: Scripted): void => {
+    res.writeHead(scripted.status, scripted.headers ?? { 'content-type': 'application/json' });
+    res.end(scripted.body ?? '');
+  };
+
+  const answerFromServer = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: Buffer,
+    record: RecordedRequest,
+  ): Promise<void> => {
     const answer = await proxy.app.fetch(requestFor(req, raw));
     const body = Buffer.from(await answer.arrayBuffer());
-    if (topic !== undefined && answer.ok) {
-      const decompress = DECOMPRESS[String(req.headers['content-encoding'] ?? '').toLowerCase()];
-      const body = decompress ? decompress(raw) : raw;
-      const type = String(req.headers['content-type'] ?? '')
-        .split(';')[0]
-        ?.trim()
-        .toLowerCase();
-      if (type === CONTENT_TYPES.records) {
-        record.records = decodeRecords(body);
-        record.messages = record.records.map((r) => r.value ?? new Uint8Array(0));
-      } else if (type === CONTENT_TYPES.frames) {
-        record.messages = decodeFrames(body);
-      }
+    if (record.topic !== undefined && answer.ok) {
+      record.reply = JSON.parse(body.toString('utf8')) as ProduceReply;
       fake.accepted.push(record);
     }
     res.writeHead(answer.status, Object.fromEntries(answer.headers));

@@ -1,12 +1,15 @@
 import type { ProduceBatch, ProduceOutcome, Producer } from '@kproxy/server';
 
 /**
- * Kafka for the fake proxy: one partition per topic, every batch written at once, and `ready` to
- * say whether Kafka is reachable (false: the real routes answer 503 `kafka_unavailable`).
+ * Kafka for the fake proxy: every topic with `partitions` partitions (1 unless told), every batch
+ * written at once with consecutive offsets per partition, and `ready` to say whether Kafka is
+ * reachable (false: the real routes answer 503 `kafka_unavailable`).
  */
 export class ScriptedProducer implements Producer {
   ready = true;
   readonly #nextOffset = new Map<string, number>();
+
+  constructor(readonly partitions = 1) {}
 
   connect(): Promise<void> {
     return Promise.resolve();
@@ -24,7 +27,7 @@ export class ScriptedProducer implements Producer {
   }
 
   partitionCount(): Promise<number> {
-    return Promise.resolve(1);
+    return Promise.resolve(this.partitions);
   }
 
   isReady(): boolean {
