@@ -23,9 +23,26 @@ export interface CreateTopicOptions {
   brokers?: string[];
 }
 
+/** Metadata errors a topic's partitions go through while a new topic settles on every broker. */
+const SETTLING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+const SETTLE_TIMEOUT_MS = 30_000;
+
+/** Whether an error, or the one kafkajs's retries gave up on, is one of those. */
+function isSettling(error: unknown): boolean {
+  for (let e = error as { type?: string; originalError?: unknown } | undefined; e;) {
+    if (SETTLING.has(e.type ?? '')) return true;
+    e = e.originalError as typeof e;
+  }
+  return false;
+}
+
 /**
  * Creates a topic and waits until every partition has a leader; resolves to its name. A topic
  * that already exists is left as it is.
+ *
+ * The wait is its own: right after the topic is created, a broker other than the controller may
+ * not know it yet and answers metadata with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's own
+ * `waitForLeaders` does not retry (it retries only LEADER_NOT_AVAILABLE).
  *
  * @example
  * const topic = await createTopic(uniqueTopic(), { partitions: 3 });
@@ -35,7 +52,7 @@ export async function createTopic(name: string, options: CreateTopicOptions = {}
   await admin.connect();
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [
         {
           topic: name,
@@ -48,6 +65,21 @@ export async function createTopic(name: string, options: CreateTopicOptions = {}
         },
       ],
     });
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (;;) {
+      let settling: unknown;
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
+        const partitions = topics[0]?.partitions ?? [];
+        if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) break;
+        settling = new Error(`topic ${name}: not every partition has a leader yet`);
+      } catch (error) {
+        if (!isSettling(error)) throw error;
+        settling = error;
+      }
+      if (Date.now() > deadline) throw settling;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } finally {
     await admin.disconnect();
   }
