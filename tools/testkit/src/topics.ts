@@ -24,7 +24,11 @@ export interface CreateTopicOptions {
 }
 
 /** Metadata errors a topic's partitions go through while a new topic settles on every broker. */
-const SETTLING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+const SETTLING = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+]);
 const SETTLE_TIMEOUT_MS = 30_000;
 
 /** Whether an error, or the one kafkajs's retries gave up on, is one of those. */
@@ -42,7 +46,9 @@ function isSettling(error: unknown): boolean {
  *
  * The wait is its own: right after the topic is created, a broker other than the controller may
  * not know it yet and answers metadata with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's own
- * `waitForLeaders` does not retry (it retries only LEADER_NOT_AVAILABLE).
+ * `waitForLeaders` does not retry (it retries only LEADER_NOT_AVAILABLE), and a leader the
+ * metadata names may still answer NOT_LEADER_OR_FOLLOWER for a moment. So it waits until every
+ * partition has a leader that answers for its offsets.
  *
  * @example
  * const topic = await createTopic(uniqueTopic(), { partitions: 3 });
@@ -71,7 +77,11 @@ export async function createTopic(name: string, options: CreateTopicOptions = {}
       try {
         const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
         const partitions = topics[0]?.partitions ?? [];
-        if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) break;
+        if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) {
+          // A leader named in the metadata may not act as one yet; a test reads offsets first.
+          await admin.fetchTopicOffsets(name);
+          break;
+        }
         settling = new Error(`topic ${name}: not every partition has a leader yet`);
       } catch (error) {
         if (!isSettling(error)) throw error;
