@@ -29,7 +29,7 @@ pnpm exec turbo run build --filter=@kproxy/server --output-logs=errors-only >&2 
 # The broker's log in memory (tmpfs), when there is room: on a shared machine the disk stalls for
 # tens to hundreds of milliseconds now and then, which every phase would wait for alike and which
 # would set the open-loop tail instead of the proxy. Each phase's topic is deleted once checked and
-# the broker keeps at most 256 MiB per partition, so a run holds a few GiB at most.
+# the broker keeps at most 256 MiB per partition, so a run holds about 1.5 GiB at its peak.
 # KAFKA_BENCH_STORAGE=disk keeps it on disk (`${TMPDIR:-/tmp}`, as the tests do).
 bench_storage() {
   local shm=/dev/shm free_kib
@@ -46,14 +46,16 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
   state="$(bench_storage)"
   if [ -n "$state" ]; then
     export KPROXY_STATE_DIR="$state"
-    export KAFKA_SERVER_PROPERTIES="$state/bench.properties"
     mkdir -p "$state"
-    cat >"$KAFKA_SERVER_PROPERTIES" <<'PROPS'
+    cat >"$state/bench.properties" <<'PROPS'
 log.retention.bytes=268435456
 log.segment.bytes=134217728
 log.retention.check.interval.ms=2000
 log.segment.delete.delay.ms=1000
 PROPS
+    # A file of the caller's own broker properties comes after these, so it still decides.
+    [ -z "${KAFKA_SERVER_PROPERTIES:-}" ] || cat "$KAFKA_SERVER_PROPERTIES" >>"$state/bench.properties"
+    export KAFKA_SERVER_PROPERTIES="$state/bench.properties"
     export KPROXY_BENCH_BROKER_LOG="in memory ($state; KAFKA_BENCH_STORAGE=disk for the disk)"
   else
     export KPROXY_BENCH_BROKER_LOG="on disk (${TMPDIR:-/tmp}/kafka-proxy)"

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { acceptedTexts } from '@kproxy/fake-proxy';
+import { acceptedTexts, kafkaUnavailable } from '@kproxy/fake-proxy';
 import { drive, useGatedClient } from '../test/gated-client.js';
 import { useFakeProxy } from '../test/fake-proxy-client.js';
 import type { FailureEvent } from './options.js';
@@ -56,11 +56,7 @@ describe('cancellation', () => {
   });
 
   it('cancels a sendBatch waiting to retry', async () => {
-    setup.fake.script.push({
-      status: 503,
-      headers: { 'content-type': 'application/json', 'retry-after': '10' },
-      body: '{"error":"kafka_unavailable","message":"down"}',
-    });
+    setup.fake.script.push(kafkaUnavailable('10'));
     const c = open();
     const controller = new AbortController();
     const started = Date.now();
@@ -171,11 +167,7 @@ describe('cancellation', () => {
   });
 
   it('cancels a lone send waiting to retry', async () => {
-    setup.fake.script.push({
-      status: 503,
-      headers: { 'content-type': 'application/json', 'retry-after': '10' },
-      body: '{"error":"kafka_unavailable","message":"down"}',
-    });
+    setup.fake.script.push(kafkaUnavailable('10'));
     const c = open({ batch: { lingerMs: 0 } });
     const controller = new AbortController();
     const started = Date.now();

@@ -1,24 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { acceptedTexts, startFakeProxy, type FakeProxy } from '@kproxy/fake-proxy';
+import {
+  acceptedTexts,
+  kafkaUnavailable,
+  startFakeProxy,
+  type FakeProxy,
+} from '@kproxy/fake-proxy';
 import { useFakeProxy } from '../test/fake-proxy-client.js';
 import { KafkaProxyError } from './errors.js';
 import type { RetryEvent } from './options.js';
 
 const setup = useFakeProxy();
 const { open } = setup;
-const unavailable = (retryAfter?: string) => ({
-  status: 503,
-  headers: {
-    'content-type': 'application/json',
-    ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
-  },
-  body: JSON.stringify({ error: 'kafka_unavailable', message: 'Kafka is unavailable' }),
-});
 const fastRetry = { initialDelayMs: 5, maxDelayMs: 20 };
 
 describe('retries', () => {
   it('waits out Retry-After: 1 twice, then succeeds', async () => {
-    setup.fake.script.push(unavailable('1'), unavailable('1'));
+    setup.fake.script.push(kafkaUnavailable('1'), kafkaUnavailable('1'));
     const retries: RetryEvent[] = [];
     const c = open({ retry: fastRetry, hooks: { onRetry: (e) => retries.push(e) } });
     const started = Date.now();
@@ -35,7 +32,7 @@ describe('retries', () => {
   });
 
   it('honours Retry-After given as an HTTP date', async () => {
-    setup.fake.script.push(unavailable(new Date(Date.now() + 1500).toUTCString()));
+    setup.fake.script.push(kafkaUnavailable(new Date(Date.now() + 1500).toUTCString()));
     const c = open({ retry: fastRetry });
     const started = Date.now();
     await c.send('dated');
@@ -120,7 +117,12 @@ describe('retries', () => {
   });
 
   it('gives up after retry.attempts with the last error and the attempt count', async () => {
-    setup.fake.script.push(unavailable(), unavailable(), unavailable(), unavailable());
+    setup.fake.script.push(
+      kafkaUnavailable(),
+      kafkaUnavailable(),
+      kafkaUnavailable(),
+      kafkaUnavailable(),
+    );
     const failures: string[] = [];
     const c = open({
       retry: { ...fastRetry, attempts: 3 },
@@ -137,14 +139,14 @@ describe('retries', () => {
   });
 
   it('keeps retrying past six attempts when only the time budget is set', async () => {
-    setup.fake.script.push(...Array.from({ length: 10 }, () => unavailable('0.01')));
+    setup.fake.script.push(...Array.from({ length: 10 }, () => kafkaUnavailable('0.01')));
     const c = open({ retry: fastRetry });
     await expect(c.send('x')).resolves.toMatchObject({ durable: true });
     expect(setup.fake.requests).toHaveLength(11);
   });
 
   it('gives up on a longer outage once retry.maxElapsedMs has passed', async () => {
-    setup.fake.script.push(...Array.from({ length: 1000 }, () => unavailable('0.05')));
+    setup.fake.script.push(...Array.from({ length: 1000 }, () => kafkaUnavailable('0.05')));
     const c = open({ retry: { ...fastRetry, maxElapsedMs: 500 } });
     const started = Date.now();
     const err = (await c.send('x').catch((e: unknown) => e)) as KafkaProxyError;
@@ -155,7 +157,7 @@ describe('retries', () => {
   });
 
   it('does not wait for a Retry-After beyond retry.maxElapsedMs', async () => {
-    setup.fake.script.push(unavailable('3600'));
+    setup.fake.script.push(kafkaUnavailable('3600'));
     const c = open({ retry: { ...fastRetry, maxElapsedMs: 2000 } });
     const started = Date.now();
     await expect(c.send('x')).rejects.toMatchObject({ code: 'kafka_unavailable', attempts: 1 });

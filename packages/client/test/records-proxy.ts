@@ -4,9 +4,14 @@
 // request or answers it 503 `kafka_unavailable`; and how many were in progress at once. The
 // server decides partitions and offsets, so what the tests hold the client to is the server's.
 import type { IncomingHttpHeaders } from 'node:http';
-import { startFakeProxy, type FakeProxy, type RecordedRequest } from '@kproxy/fake-proxy';
+import {
+  kafkaUnavailable,
+  startFakeProxy,
+  type FakeProxy,
+  type RecordedRequest,
+} from '@kproxy/fake-proxy';
 import type { ProxyRecord } from '@kproxy/framing';
-import { CONTENT_TYPES, HEADERS, type RecordOffset } from '@kproxy/protocol';
+import type { RecordOffset } from '@kproxy/protocol';
 import { partitionForKey } from '@kproxy/server';
 import { afterEach, beforeEach } from 'vitest';
 import { KafkaProxyClient } from '../src/client.js';
@@ -50,11 +55,7 @@ export const PARTITIONS = 4;
 export const partitionOfKey = (key: Uint8Array): number => partitionForKey(key, PARTITIONS);
 
 /** The server's answer while Kafka is unreachable, retriable at once. */
-const UNAVAILABLE = {
-  status: 503,
-  headers: { 'content-type': CONTENT_TYPES.json, [HEADERS.retryAfter]: '0' },
-  body: JSON.stringify({ error: 'kafka_unavailable', message: 'Kafka is unavailable' }),
-};
+const UNAVAILABLE = kafkaUnavailable('0');
 
 function seen(request: RecordedRequest): SeenRequest {
   const records =

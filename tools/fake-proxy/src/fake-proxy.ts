@@ -77,10 +77,10 @@ export interface FakeProxy {
   delayMs: number;
   /**
    * Decides, for each produce request that no `script` entry answered, what happens before the
-   * server sees it; `index` counts produce requests from 0.
+   * server sees it; `index` counts those requests from 0.
    */
   plan: (request: RecordedRequest, index: number) => Plan | undefined;
-  /** The most produce requests in progress at once (arrived, not yet answered). */
+  /** The most of those requests in progress at once (arrived, not yet answered). */
   mostAtOnce: number;
   close(): Promise<void>;
 }
@@ -102,6 +102,24 @@ const DECOMPRESS: Record<string, ((body: Buffer) => Buffer) | undefined> = {
   deflate: inflateSync,
   br: brotliDecompressSync,
 };
+
+/**
+ * The server's answer while Kafka is unreachable (503 `kafka_unavailable`), to script for one
+ * request, with `Retry-After` when given.
+ *
+ * @example
+ * fake.script.push(kafkaUnavailable('1'));
+ */
+export function kafkaUnavailable(retryAfter?: string): Scripted {
+  return {
+    status: 503,
+    headers: {
+      'content-type': CONTENT_TYPES.json,
+      ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
+    },
+    body: JSON.stringify({ error: 'kafka_unavailable', message: 'Kafka is unavailable' }),
+  };
+}
 
 /** Headers that describe one hop's connection, not the request. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host']);
