@@ -134,10 +134,11 @@ export function cpuMs(pid) {
  * @param {Record<string, string>} env `KAFKA_PROXY_*` / `KAFKA_FLUSHER_*` settings
  * @param {string} [name] what to call the server if it exits before listening
  * @param {string} [main] the script to run (the built server's entry point by default)
+ * @param {string[]} [nodeOptions] Node options to run it with instead of its entry point's `#!` line
  * @returns {Promise<{ url: string, child: import('node:child_process').ChildProcess }>}
  */
-export async function startServer(env, name = 'server', main = MAIN) {
-  const child = spawn(process.execPath, [...entryNodeOptions(MAIN), main], {
+export async function startServer(env, name = 'server', main = MAIN, nodeOptions = undefined) {
+  const child = spawn(process.execPath, [...(nodeOptions ?? entryNodeOptions(MAIN)), main], {
     env: {
       PATH: process.env.PATH,
       KAFKA_PROXY_HOST: '127.0.0.1',

@@ -1,9 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=8 --no-allocation-site-pretenuring
 // The kafka-proxy entry point: wiring only. The `#!` line caps V8's young generation (Node 24
 // grows it to 3 x 64 MiB under a high allocation rate): 8 MiB semi-spaces keep a loaded proxy's
 // peak RSS near 150 MB, 16 MiB about 25 MB higher for about 10 % less CPU per message, the
-// default about 150 MB higher (apps/server/bench/README.md, "Memory"). Launchers that
-// run `node dist/main.js` read these options from this line (@kproxy/testkit entryNodeOptions).
+// default about 150 MB higher (apps/server/bench/README.md, "Memory"). It also keeps V8 from
+// allocating short-lived request objects straight into the old generation: under a steady load
+// it otherwise did so in most runs, with a mark-compact a second, twice the p99 and 65 MB more
+// RSS (bench/steady.mjs; README "Settings from it"). Launchers that run `node dist/main.js` read
+// these options from this line (@kproxy/testkit entryNodeOptions).
 // Exit codes: 0 clean shutdown, 1 failure or a shutdown that ran out of time, 2 invalid
 // configuration, 3 cannot listen (port in use, privileged port, foreign address), 130 forced by a
 // second signal.
