@@ -206,13 +206,14 @@ export const post = (pool, body) =>
  * @param {string} url
  * @param {number} connections
  * @param {Uint8Array} body
+ * @param {string} [path] the path posted to: `/` (the default topic), or `/topics/{topic}`
  * @returns {{ post: () => Promise<number>, close: () => Promise<void> }} `post` resolves with the
  *   answer's status once the whole answer is read
  */
-export function fixedBodyPoster(url, connections, body) {
+export function fixedBodyPoster(url, connections, body, path = '/') {
   const { hostname, port } = new URL(url);
   const head = Buffer.from(
-    `POST / HTTP/1.1\r\nhost: ${hostname}:${port}\r\n${HEADERS.token}: ${TOKEN}\r\n` +
+    `POST ${path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n${HEADERS.token}: ${TOKEN}\r\n` +
       `content-type: ${CONTENT_TYPES.frames}\r\ncontent-length: ${body.byteLength}\r\n\r\n`,
   );
   const request = Buffer.concat([head, body]);
@@ -449,7 +450,8 @@ export async function openLoop({ rate, seconds, send }) {
  */
 export function histogramBuckets(text, name) {
   const buckets = new Map();
-  const line = new RegExp(`^${name}_bucket\\{(?:[^}]*,)?le="([^"]+)"[^}]*\\} (\\d+)`);
+  // Label values may hold braces (route="/topics/{topic}"): only `le` and the count are read.
+  const line = new RegExp(`^${name}_bucket\\{.*?\\ble="([^"]+)".*\\} (\\d+)$`);
   for (const l of text.split('\n')) {
     const m = line.exec(l);
     if (m === null) continue;
