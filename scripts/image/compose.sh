@@ -86,7 +86,8 @@ compose_test() {
   COMPOSE=("$PODMAN_COMPOSE" --podman-path "$IMAGE_CACHE/bin/podman" -p "$project" -f docker/compose.yaml)
   HEALTH_TICKER=""
   local url="http://127.0.0.1:$port"
-  trap 'compose_down -v -t 30; finish $?' EXIT
+  # The status the run ends with, kept before compose_down's own replaces it in $?.
+  trap 'status=$?; compose_down -v -t 30; finish "$status"' EXIT
   export KAFKA_PROXY_TOKEN="$token" KAFKA_PROXY_PUBLISH="127.0.0.1:$port"
   : >"$IMAGE_CACHE/compose.log"
 

@@ -8,7 +8,9 @@ IMAGE_CACHE="$KPROXY_CACHE_DIR/image"
 BASE_IMAGE=docker.io/library/node:24-slim
 # The image docker/compose.yaml runs Kafka from; a stand-in is made from the harness's jars.
 KAFKA_IMAGE=docker.io/apache/kafka:4.1.1
-APT_PACKAGES=(podman buildah runc fuse-overlayfs slirp4netns uidmap netavark aardvark-dns debootstrap curl)
+# iptables: netavark sets up the bridge network docker/compose.yaml's services share with it
+# (without it podman-compose fails with "netavark: No such file or directory").
+APT_PACKAGES=(podman buildah runc fuse-overlayfs slirp4netns uidmap netavark aardvark-dns iptables debootstrap curl)
 
 # Installs the container tools from Debian's packages when one is missing.
 ensure_container_tools() {
