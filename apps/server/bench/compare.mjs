@@ -32,7 +32,6 @@
 //   --direct platformatic   direct producers to run: platformatic (the server's client), kafkajs
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { randomFillSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -53,8 +52,10 @@ import {
   landed,
   list,
   openLoop,
+  operatorSettings,
   peakRss,
   quantile,
+  randomMessages,
   readOptions,
   startServer,
   stopServer,
@@ -238,16 +239,13 @@ async function wrk(url, bodyFile, duration, contentType = CONTENT_TYPES.frames) 
 
 /** One request's framed body of `messages` random messages, written to a file for wrk. */
 async function framedBody(size, messages, file) {
-  const pool = Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
+  const pool = randomMessages(size);
   const body = encodeFrames(Array.from({ length: messages }, (_, i) => pool[i % pool.length]));
   await writeFile(file, body);
   return body;
 }
 
-/** The operator's own KAFKA_PROXY_* / KAFKA_FLUSHER_* settings, for every server started. */
-const serverSettings = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => /^KAFKA_(PROXY|FLUSHER)_/.test(k)),
-);
+const serverSettings = operatorSettings();
 
 /**
  * wrk for the warm-up, then for the measured seconds with the server's CPU counted around it:
@@ -307,7 +305,7 @@ const openLoopFigures = (run, messages) => ({
 async function recordsPhase(size, messages, dir) {
   const topic = await createTopic(admin, 'bench-records', partitions);
   const bodyFile = join(dir, `records-${size}.bin`);
-  const pool = Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
+  const pool = randomMessages(size);
   const header = { name: 'source', value: Buffer.from('bench') };
   await writeFile(
     bodyFile,

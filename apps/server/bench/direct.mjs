@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, performance, Buffer */
+/* global process, performance */
 // The direct producer of `pnpm bench`, in a process of its own so that its CPU time is measured
 // the way the proxy's is: a Kafka client (`--client platformatic`, the server's, or `kafkajs`, the
 // one it replaced) configured as the server configures it (idempotent, acks=all), with `--concurrency` senders each sending whole requests
@@ -7,11 +7,10 @@
 // round-robin), for `--seconds` after `--warmup` seconds; with `--rate N`, the measured seconds
 // are open loop instead: N requests a second, each timed from when it was due. Prints one JSON
 // line: acknowledged requests and messages, seconds, latency percentiles in ms.
-import { randomFillSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Producer, ProduceAcks } from '@platformatic/kafka';
 import kafkajs from 'kafkajs';
-import { openLoop, quantile } from './lib.mjs';
+import { openLoop, quantile, randomMessages } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -80,7 +79,7 @@ async function candidate(name) {
 }
 
 const producer = await candidate(String(values.client));
-const pool = Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
+const pool = randomMessages(size);
 let nextPartition = 0;
 let nextValue = 0;
 const request = () => ({

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin } from '@platformatic/kafka';
@@ -29,6 +29,20 @@ export function readOptions(spec, config = {}) {
   const args = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'));
   return parseArgs({ args, options: spec, ...config }).values;
 }
+
+/**
+ * 256 messages of `size` random (incompressible) bytes: the pool every benchmark's requests take
+ * their messages from, in turn.
+ * @param {number} size
+ */
+export const randomMessages = (size) =>
+  Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
+
+/** The operator's own `KAFKA_PROXY_*` / `KAFKA_FLUSHER_*` settings, for every server started. */
+export const operatorSettings = () =>
+  Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => /^KAFKA_(PROXY|FLUSHER)_/.test(k)),
+  );
 
 /**
  * `'1, 2,,3'` -> `['1', '2', '3']`: the values of a comma-separated option.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, Buffer, fetch */
+/* global process, console, fetch */
 // A fresh proxy under a steady load from its first request on: a fixed rate, open loop, the way
 // an application's producers send. `pnpm bench` measures the proxy's open-loop latency right
 // after a closed-loop run at full speed, which leaves V8 in another state than a proxy that has
@@ -18,7 +18,6 @@
 //   --rounds 1             runs of each variant, interleaved
 //   --node-options="A;B"   Node options to run the server with instead of its entry point's `#!`
 //                          line; several variants separated by `;`, each run in every round
-import { randomFillSync } from 'node:crypto';
 import { encodeFrames } from '@kproxy/framing';
 import { entryNodeOptions } from '@kproxy/testkit/proxy-process';
 import {
@@ -33,8 +32,10 @@ import {
   landed,
   list,
   openLoop,
+  operatorSettings,
   peakRss,
   quantile,
+  randomMessages,
   readOptions,
   startServer,
   stopServer,
@@ -64,11 +65,9 @@ const variants =
 
 const brokers = brokersOrExit();
 const admin = kafkaAdmin(brokers);
-const pool = Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
+const pool = randomMessages(size);
 const body = encodeFrames(Array.from({ length: messages }, (_, i) => pool[i % pool.length]));
-const settings = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => /^KAFKA_(PROXY|FLUSHER)_/.test(k)),
-);
+const settings = operatorSettings();
 
 /** One fresh server and topic under the steady load; its figures. */
 async function steady(nodeOptions) {
