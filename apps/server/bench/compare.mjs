@@ -9,7 +9,8 @@
 //      requests (N messages to one partition each) from `--connections` concurrent senders;
 //   3. the proxy (the built server, durable mode, request log on) under wrk with `--connections`
 //      keep-alive connections posting the same framed requests, then an open-loop load at half the
-//      rate it reached, for the latency an application sees below saturation.
+//      rate it reached, to a topic of its own, for the latency an application sees below
+//      saturation.
 //
 // Every figure is printed with its ratio to ProducerPerformance; CPU is per 1000 messages, over
 // all of a process's threads (from /proc/<pid>/stat); afterwards each topic's end offsets are
