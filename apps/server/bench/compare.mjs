@@ -37,7 +37,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeFrames, encodeRecords } from '@kproxy/framing';
+import { encodeRecords } from '@kproxy/framing';
 import { CONTENT_TYPES } from '@kproxy/protocol';
 import {
   TOKEN,
@@ -47,6 +47,7 @@ import {
   createTopic,
   fixedBodyPoster,
   freePort,
+  gcBetween,
   gcPauses,
   histogramBuckets,
   kafkaAdmin,
@@ -56,6 +57,7 @@ import {
   operatorSettings,
   peakRss,
   quantile,
+  randomFramedBody,
   randomMessages,
   readOptions,
   startServer,
@@ -240,8 +242,7 @@ async function wrk(url, bodyFile, duration, contentType = CONTENT_TYPES.frames) 
 
 /** One request's framed body of `messages` random messages, written to a file for wrk. */
 async function framedBody(size, messages, file) {
-  const pool = randomMessages(size);
-  const body = encodeFrames(Array.from({ length: messages }, (_, i) => pool[i % pool.length]));
+  const body = randomFramedBody(size, messages);
   await writeFile(file, body);
   return body;
 }
@@ -405,17 +406,6 @@ async function proxyPhase(size, messages, dir) {
   }
 }
 const rssPeak = new Map();
-
-/** The garbage collections of each kind between two scrapes: how many, and their pauses in ms. */
-const gcBetween = (before, after) => {
-  const between = {};
-  for (const kind of ['minor', 'major', 'incremental']) {
-    const a = after.get(kind) ?? { count: 0, ms: 0 };
-    const b = before.get(kind) ?? { count: 0, ms: 0 };
-    between[kind] = { count: a.count - b.count, ms: a.ms - b.ms };
-  }
-  return between;
-};
 
 /**
  * The proxy's HTTP side alone (bench/http-only.mjs): CPU per message before any Kafka work, and,

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin } from '@platformatic/kafka';
 import { entryNodeOptions } from '@kproxy/testkit/proxy-process';
+import { encodeFrames } from '@kproxy/framing';
 import { CONTENT_TYPES, HEADERS } from '@kproxy/protocol';
 import { Pool } from 'undici';
 
@@ -37,6 +38,16 @@ export function readOptions(spec, config = {}) {
  */
 export const randomMessages = (size) =>
   Array.from({ length: 256 }, () => randomFillSync(Buffer.alloc(size)));
+
+/**
+ * One request's framed body: `messages` messages taken in turn from {@link randomMessages}.
+ * @param {number} size
+ * @param {number} messages
+ */
+export function randomFramedBody(size, messages) {
+  const pool = randomMessages(size);
+  return encodeFrames(Array.from({ length: messages }, (_, i) => pool[i % pool.length]));
+}
 
 /** The operator's own `KAFKA_PROXY_*` / `KAFKA_FLUSHER_*` settings, for every server started. */
 export const operatorSettings = () =>
@@ -511,6 +522,22 @@ export function gcPauses(text) {
     kinds.set(m[2], kind);
   }
   return kinds;
+}
+
+/**
+ * The garbage collections of each kind between two {@link gcPauses} readings: how many, and their
+ * pauses in ms.
+ * @param {Map<string, { count: number, ms: number }>} before
+ * @param {Map<string, { count: number, ms: number }>} after
+ */
+export function gcBetween(before, after) {
+  const between = {};
+  for (const kind of ['minor', 'major', 'incremental']) {
+    const a = after.get(kind) ?? { count: 0, ms: 0 };
+    const b = before.get(kind) ?? { count: 0, ms: 0 };
+    between[kind] = { count: a.count - b.count, ms: a.ms - b.ms };
+  }
+  return between;
 }
 
 /** A TCP port that was free a moment ago, for a listener a child process opens. */

@@ -18,7 +18,6 @@
 //   --rounds 1             runs of each variant, interleaved
 //   --node-options="A;B"   Node options to run the server with instead of its entry point's `#!`
 //                          line; several variants separated by `;`, each run in every round
-import { encodeFrames } from '@kproxy/framing';
 import { entryNodeOptions } from '@kproxy/testkit/proxy-process';
 import {
   MAIN,
@@ -27,15 +26,15 @@ import {
   createTopic,
   fixedBodyPoster,
   freePort,
+  gcBetween,
   gcPauses,
   kafkaAdmin,
   landed,
-  list,
   openLoop,
   operatorSettings,
   peakRss,
   quantile,
-  randomMessages,
+  randomFramedBody,
   readOptions,
   startServer,
   stopServer,
@@ -61,12 +60,11 @@ const rounds = Number(values.rounds);
 const variants =
   values['node-options'] === undefined
     ? [entryNodeOptions(MAIN)]
-    : values['node-options'].split(';').map((v) => list(v.replaceAll(' ', ',')));
+    : values['node-options'].split(';').map((v) => v.split(' ').filter(Boolean));
 
 const brokers = brokersOrExit();
 const admin = kafkaAdmin(brokers);
-const pool = randomMessages(size);
-const body = encodeFrames(Array.from({ length: messages }, (_, i) => pool[i % pool.length]));
+const body = randomFramedBody(size, messages);
 const settings = operatorSettings();
 
 /** One fresh server and topic under the steady load; its figures. */
@@ -87,24 +85,22 @@ async function steady(nodeOptions) {
   );
   const rss = peakRss(child.pid);
   const poster = fixedBodyPoster(url, 64, body);
-  const gc = async () =>
+  const scrapeGc = async () =>
     gcPauses(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
   const send = async () => (await poster.post()) === 200;
-  const figures = {};
+  let figures;
+  let peak;
   try {
     const warm = await openLoop({ rate, seconds: warmup, send });
-    const gc0 = await gc();
+    const gc0 = await scrapeGc();
     const cpu0 = cpuMs(child.pid);
     const run = await openLoop({ rate, seconds, send });
     const cpu1 = cpuMs(child.pid);
-    const gc1 = await gc();
+    const gc1 = await scrapeGc();
     const acked = (warm.acked + run.acked) * messages;
     const inKafka = await landed(admin, topic, partitions);
-    const between = (kind) => ({
-      count: (gc1.get(kind)?.count ?? 0) - (gc0.get(kind)?.count ?? 0),
-      ms: (gc1.get(kind)?.ms ?? 0) - (gc0.get(kind)?.ms ?? 0),
-    });
-    return Object.assign(figures, {
+    const gc = gcBetween(gc0, gc1);
+    figures = {
       p50: quantile(run.latencies, 0.5),
       p99: quantile(run.latencies, 0.99),
       p999: quantile(run.latencies, 0.999),
@@ -112,17 +108,18 @@ async function steady(nodeOptions) {
       failed: warm.failed + run.failed,
       cpuPer1000: ((cpu1 - cpu0) / (run.acked * messages)) * 1000,
       generatorHeldMs: run.generatorHeldMs,
-      markCompacts: between('major'),
-      scavenges: between('minor'),
+      markCompacts: gc.major,
+      scavenges: gc.minor,
       acked,
       inKafka,
-    });
+    };
   } finally {
     await poster.close();
     await stopServer(child);
-    figures.peakRss = rss();
+    peak = rss();
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   }
+  return { ...figures, peakRss: peak };
 }
 
 console.log(
