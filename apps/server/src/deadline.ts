@@ -1,7 +1,9 @@
 /**
- * `work`, or a rejection with `timedOut()` once `ms` milliseconds have passed, whichever comes
- * first. The timer is cleared as soon as `work` settles; `work` itself is not cancelled (there is
- * nothing to cancel a promise with), so its result after the deadline is ignored.
+ * `work`, or a rejection with `timedOut()` once `ms` milliseconds have passed, or with the
+ * signal's reason once `signal` aborts, whichever comes first. The timer and the abort listener
+ * are removed as soon as `work` settles, so a signal that lives long (one per Kafka client) holds
+ * nothing of the calls that finished; `work` itself is not cancelled (there is nothing to cancel
+ * a promise with), so its result after the deadline is ignored.
  *
  * @example
  * const partitions = await withDeadline(producer.partitionCount(topic), 5_000, () =>
@@ -12,14 +14,25 @@ export async function withDeadline<T>(
   work: Promise<T>,
   ms: number,
   timedOut: () => Error,
+  signal?: AbortSignal,
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
     timer = setTimeout(() => reject(timedOut()), Math.max(0, ms));
+    if (signal !== undefined) {
+      onAbort = () => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
   try {
-    return await Promise.race([work, deadline]);
+    return await Promise.race([work, stop]);
   } finally {
     clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   Producer as KafkaClientProducer,
   ProduceAcks,
@@ -261,9 +262,12 @@ interface Session {
   initialized: boolean;
   /** Start times of the sends going on this client. */
   readonly going: Set<{ at: number }>;
-  /** Rejects, once the client is replaced, every send still waiting on it. */
-  readonly abandoned: Promise<never>;
-  abandon(error: ProxyError): void;
+  /**
+   * Aborted once the client is replaced, which fails every send still waiting on it. A signal
+   * and not a promise every send races against: each race would add a reaction to that promise,
+   * kept with the send's result for as long as the client lives.
+   */
+  readonly abandoned: AbortController;
 }
 
 /**
@@ -296,17 +300,14 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
   const stallMs = SEND_STALL_TIMEOUTS * options.requestTimeoutMs;
   const logger = options.logger.child({ component: 'kafka' });
   const newSession = (): Session => {
-    let abandon!: (error: ProxyError) => void;
-    const abandoned = new Promise<never>((_, reject) => {
-      abandon = reject;
-    });
-    abandoned.catch(() => undefined);
+    const abandoned = new AbortController();
+    // Every send waiting on the client listens, and more than ten may wait at once.
+    setMaxListeners(0, abandoned.signal);
     return {
       client: new KafkaClientProducer<Buffer, Buffer, Buffer, Buffer>(clientOptions),
       initialized: false,
       going: new Set(),
       abandoned,
-      abandon,
     };
   };
   let session = newSession();
@@ -327,7 +328,7 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
     );
     session = newSession();
     metadataOk = false;
-    stuck.abandon(
+    stuck.abandoned.abort(
       new ProxyError('kafka_unavailable', 'Kafka is unavailable: the Kafka client was replaced'),
     );
     void stuck.client.close(true).catch((error: unknown) => {
@@ -348,13 +349,18 @@ export function createKafkaProducer(options: KafkaProducerOptions): Producer {
     // Once given up, nobody waits for it; its failure (the closed client) is expected.
     running.catch(() => undefined);
     try {
-      return await withDeadline(Promise.race([running, current.abandoned]), stallMs, () => {
-        replace(current, what);
-        return new ProxyError(
-          'kafka_unavailable',
-          `Kafka is unavailable: ${what} did not settle within ${stallMs} ms`,
-        );
-      });
+      return await withDeadline(
+        running,
+        stallMs,
+        () => {
+          replace(current, what);
+          return new ProxyError(
+            'kafka_unavailable',
+            `Kafka is unavailable: ${what} did not settle within ${stallMs} ms`,
+          );
+        },
+        current.abandoned.signal,
+      );
     } finally {
       current.going.delete(entry);
     }
