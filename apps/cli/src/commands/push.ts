@@ -1,5 +1,6 @@
 import { DEFAULTS, type KafkaProxyClientOptions, type SendOptions } from '@kproxy/client';
 import { Command, Option } from 'commander';
+import { unlessAborted } from '../abortable.js';
 import { connect, type ConnectionFlags } from '../connection.js';
 import { CliError, describeError } from '../errors.js';
 import { formatBytes, formatCount, formatSeconds, plural } from '../format.js';
@@ -154,22 +155,20 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
 
   // First Ctrl-C: stop reading, deliver what is queued, report. A second one exits at once.
   let interrupted = false;
-  let onInterrupt: (() => void) | undefined;
-  const interruption = new Promise<IteratorResult<Uint8Array>>((resolve) => {
-    onInterrupt = () => {
-      interrupted = true;
-      if (progress.active) io.stderr.write('\n');
-      io.stderr.write('kproxy: interrupted; delivering queued messages (Ctrl-C again to quit)\n');
-      resolve({ done: true, value: undefined });
-    };
+  const interruption = new AbortController();
+  const releaseInterrupt = io.onInterrupt?.(() => {
+    if (interrupted) return;
+    interrupted = true;
+    if (progress.active) io.stderr.write('\n');
+    io.stderr.write('kproxy: interrupted; delivering queued messages (Ctrl-C again to quit)\n');
+    interruption.abort();
   });
-  const releaseInterrupt = io.onInterrupt?.(() => onInterrupt?.());
   const messages = input.messages[Symbol.asyncIterator]();
 
   try {
     for (;;) {
-      const next = await Promise.race([messages.next(), interruption]);
-      if (next.done === true || interrupted) break;
+      const next = await unlessAborted(messages.next(), interruption.signal);
+      if (next === undefined || next.done === true || interrupted) break;
       const message = next.value;
       if (firstError !== undefined) break;
       if (flags.skipEmpty === true && message.length === 0) continue;
@@ -190,7 +189,7 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
         .finally(report)
         .catch(() => undefined);
       // The client bounds what it holds; stop reading while it is full.
-      await Promise.race([client.waitForRoom(), interruption]);
+      await unlessAborted(client.waitForRoom(), interruption.signal);
     }
   } catch (err) {
     firstError ??= err;
