@@ -1,3 +1,5 @@
+import { addAbortListener } from 'node:events';
+
 /**
  * `work`'s value, or `undefined` as soon as `signal` aborts, whichever comes first. The abort
  * listener is removed once `work` settles, so a signal that lives as long as the command (its
@@ -12,18 +14,18 @@ export async function unlessAborted<T>(
   work: Promise<T>,
   signal: AbortSignal,
 ): Promise<T | undefined> {
+  // An abort already made wins even over work that has settled: the caller stops at once.
   if (signal.aborted) {
     work.catch(() => undefined);
     return undefined;
   }
-  let onAbort!: () => void;
+  let listening!: Disposable;
   const aborted = new Promise<undefined>((resolve) => {
-    onAbort = () => resolve(undefined);
+    listening = addAbortListener(signal, () => resolve(undefined));
   });
-  signal.addEventListener('abort', onAbort, { once: true });
   try {
     return await Promise.race([work, aborted]);
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    listening[Symbol.dispose]();
   }
 }

@@ -1,3 +1,5 @@
+import { addAbortListener } from 'node:events';
+
 /**
  * `work`, or a rejection with `timedOut()` once `ms` milliseconds have passed, or with the
  * signal's reason once `signal` aborts, whichever comes first. The timer and the abort listener
@@ -17,22 +19,16 @@ export async function withDeadline<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
+  let listening: Disposable | undefined;
   const stop = new Promise<never>((_, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason as Error);
-      return;
-    }
     timer = setTimeout(() => reject(timedOut()), Math.max(0, ms));
-    if (signal !== undefined) {
-      onAbort = () => reject(signal.reason as Error);
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
+    // Called at once (on a microtask) when the signal has already aborted.
+    if (signal) listening = addAbortListener(signal, () => reject(signal.reason as Error));
   });
   try {
     return await Promise.race([work, stop]);
   } finally {
     clearTimeout(timer);
-    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    listening?.[Symbol.dispose]();
   }
 }

@@ -154,11 +154,9 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
   const toRecord = recordMaker(flags);
 
   // First Ctrl-C: stop reading, deliver what is queued, report. A second one exits at once.
-  let interrupted = false;
   const interruption = new AbortController();
   const releaseInterrupt = io.onInterrupt?.(() => {
-    if (interrupted) return;
-    interrupted = true;
+    if (interruption.signal.aborted) return;
     if (progress.active) io.stderr.write('\n');
     io.stderr.write('kproxy: interrupted; delivering queued messages (Ctrl-C again to quit)\n');
     interruption.abort();
@@ -168,7 +166,7 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
   try {
     for (;;) {
       const next = await unlessAborted(messages.next(), interruption.signal);
-      if (next === undefined || next.done === true || interrupted) break;
+      if (next === undefined || next.done === true || interruption.signal.aborted) break;
       const message = next.value;
       if (firstError !== undefined) break;
       if (flags.skipEmpty === true && message.length === 0) continue;
@@ -194,7 +192,7 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
   } catch (err) {
     firstError ??= err;
   } finally {
-    if (interrupted) void messages.return?.(undefined).catch(() => undefined);
+    if (interruption.signal.aborted) void messages.return?.(undefined).catch(() => undefined);
     await client.close().catch((err: unknown) => (firstError ??= err));
     report();
     progress.stop();
@@ -214,7 +212,7 @@ async function push(files: string[], flags: PushFlags, io: CliIO): Promise<PushS
   };
   const where = landedTopic === undefined ? "the server's default topic" : `topic ${landedTopic}`;
   const stats = `${formatCount(delivered / Math.max(elapsed / 1000, 0.001))} msg/s, ${plural(requests, 'request')}, ${plural(retries, 'retry', 'retries')}`;
-  if (interrupted && firstError === undefined) {
+  if (interruption.signal.aborted && firstError === undefined) {
     summary.ok = false;
     summary.error = 'interrupted';
     io.stderr.write(
