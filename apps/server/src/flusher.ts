@@ -45,6 +45,12 @@ export interface FlushRequest {
    * against {@link Flusher.partitionCount}); otherwise the flusher picks one round-robin.
    */
   partition?: number | undefined;
+  /**
+   * Called once every message of the request is in Kafka, after its waiter was answered (never
+   * when it failed or was dropped). Nothing reads the messages' bytes after it: the caller may
+   * free them.
+   */
+  written?: (() => void) | undefined;
 }
 
 /** How long a request may wait for Kafka. */
@@ -430,6 +436,7 @@ export class Flusher {
             const offset = (BigInt(baseOffset) + BigInt(first)).toString();
             this.#settle(pending, { delivery: { topic, partition, baseOffset: offset } });
             pending.request.reservation.release();
+            pending.request.written?.();
           }
           for (const [topic, counted] of out) {
             metrics?.messagesOut.inc({ topic }, counted.messages);

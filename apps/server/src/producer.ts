@@ -58,7 +58,8 @@ export interface Producer {
   /**
    * Sends every batch; resolves once each was acknowledged (acks as configured) or failed, with
    * one outcome per batch in the same order. Never rejects. A batch's messages are written in
-   * order.
+   * order. Their bytes are the producer's only until it resolves: the server frees a body as soon
+   * as every message of it is written, so nothing may read them after that.
    */
   send(batches: readonly ProduceBatch[]): Promise<ProduceOutcome[]>;
   /** Number of partitions of a topic (creating it if the cluster auto-creates topics). */

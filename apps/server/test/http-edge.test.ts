@@ -5,9 +5,12 @@
 import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { encodeFrames } from '@kproxy/framing';
+import { encodeFrames, encodeRecords } from '@kproxy/framing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ProxyError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
+import { partitionForKey } from '../src/partition.js';
+import type { Message, ProduceBatch } from '../src/producer.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { TOKEN, testApp } from './support/test-app.js';
 
@@ -307,5 +310,110 @@ describe('graceful shutdown with idle keep-alive connections', () => {
     await server.shutdown();
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(await idle.whenClosed(1_000)).toBe(true);
+  });
+});
+
+describe("a body's memory, given back once Kafka has it", () => {
+  /** Keeps the very views the flusher hands the producer, not the fake's copies. */
+  function captureViews(producer: { send(batches: readonly ProduceBatch[]): Promise<unknown> }) {
+    const views: Message[] = [];
+    const send = producer.send.bind(producer);
+    producer.send = (batches) => {
+      for (const batch of batches) views.push(...batch.messages);
+      return send(batches);
+    };
+    return views;
+  }
+  const valueOf = (m: Message) => (m instanceof Uint8Array ? m : m.value);
+
+  it('frees the chunks and reassembled frames of an acknowledged body; what Kafka got is whole', async () => {
+    const { server, producer } = await serve();
+    const views = captureViews(producer);
+    // 3000-byte values over a 600 KB body: many frames cross the socket's 64 KiB reads.
+    const values = Array.from({ length: 200 }, (_, i) => Buffer.alloc(3000, i % 256));
+    const res = await fetch(`${server.url}/topics/orders`, {
+      method: 'POST',
+      headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
+      body: Buffer.from(encodeFrames(values)),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(views).toHaveLength(200);
+    expect(views.every((m) => valueOf(m)?.byteLength === 0)).toBe(true);
+    const written = [...producer.logs.values()].flat();
+    expect(written.map((m) => Buffer.from(valueOf(m) ?? []))).toEqual(values);
+  });
+
+  it("keeps a body whole until every partition of it is written: a partition's retry sends its bytes intact", async () => {
+    const { server, producer } = await serve();
+    producer.partitions = 4;
+    const views = captureViews(producer);
+    const keys = ['a', 'c'];
+    const failing = partitionForKey(Buffer.from('c'), 4);
+    expect(partitionForKey(Buffer.from('a'), 4)).not.toBe(failing);
+    // The first batch for 'c' fails retriably after the one for 'a' was written.
+    let failures = 0;
+    producer.failBatch = (batch) =>
+      batch.partition === failing && failures++ === 0
+        ? new ProxyError('kafka_unavailable', 'leader moved')
+        : undefined;
+    const records = keys.map((key) => ({
+      key: Buffer.from(key),
+      value: Buffer.alloc(70_000, key),
+      headers: [],
+      timestamp: null,
+    }));
+    const res = await fetch(`${server.url}/topics/orders`, {
+      method: 'POST',
+      headers: {
+        'x-kafka-proxy-token': TOKEN,
+        'content-type': 'application/vnd.kafka-proxy.records.v1',
+      },
+      body: Buffer.from(encodeRecords(records)),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(failures).toBeGreaterThan(1);
+    const text = producer.text('orders');
+    expect(text.get(failing)).toEqual(['c'.repeat(70_000)]);
+    expect(text.get(partitionForKey(Buffer.from('a'), 4))).toEqual(['a'.repeat(70_000)]);
+    expect(views.every((m) => valueOf(m)?.byteLength === 0)).toBe(true);
+  });
+
+  it('keeps a body Kafka refused: nothing is freed that a failed send may still hold', async () => {
+    const { server, producer } = await serve();
+    const views = captureViews(producer);
+    producer.failWith = new ProxyError('kafka_rejected', 'refused');
+    const res = await fetch(`${server.url}/topics/orders`, {
+      method: 'POST',
+      headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
+      body: Buffer.from(encodeFrames([Buffer.alloc(5000, 7)])),
+    });
+    expect(res.status).toBe(502);
+    await res.text();
+    expect(views.map((m) => valueOf(m)?.byteLength)).toEqual([5000]);
+  });
+
+  it('frees a buffered request only once Kafka acknowledged it, after the answer', async () => {
+    const { server, producer } = await serve({ KAFKA_PROXY_ACK_MODE: 'buffered' });
+    const views = captureViews(producer);
+    let open!: () => void;
+    producer.gate = new Promise((resolve) => (open = resolve));
+    const value = Buffer.alloc(100_000, 9);
+    const res = await fetch(`${server.url}/topics/orders`, {
+      method: 'POST',
+      headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
+      body: Buffer.from(encodeFrames([value])),
+    });
+    try {
+      expect(res.status).toBe(202);
+      await res.text();
+      await expect.poll(() => views.length).toBe(1);
+      expect(valueOf(views[0] as Message)?.byteLength).toBe(100_000);
+    } finally {
+      open();
+    }
+    await expect.poll(() => valueOf(views[0] as Message)?.byteLength).toBe(0);
+    expect([...producer.text('orders').values()].flat()).toEqual([value.toString()]);
   });
 });

@@ -13,6 +13,7 @@ import {
 import type { Context, Hono } from 'hono';
 import {
   bodyFormat,
+  freeBody,
   MESSAGE_OVERHEAD_BYTES,
   readFramedBody,
   type BodyFormat,
@@ -160,6 +161,22 @@ function asRecords(c: Context<AppEnv>, body: FramedBody, format: BodyFormat): Fr
   return { ...body, messages: records, bytes };
 }
 
+/**
+ * What frees a body's memory once all of its `parts` are in Kafka: the parts are views into the
+ * same chunks, so none is freed while another part may still be sent.
+ */
+function whenAllWritten(
+  parts: number,
+  buffers: readonly ArrayBuffer[] | undefined,
+): (() => void) | undefined {
+  if (buffers === undefined || buffers.length === 0) return undefined;
+  let left = parts;
+  return () => {
+    left -= 1;
+    if (left === 0) freeBody(buffers);
+  };
+}
+
 async function produce(
   c: Context<AppEnv>,
   ctx: ServerContext,
@@ -203,6 +220,7 @@ async function produce(
           Math.min(reservation.bytes, part.bytes + part.messages.length * MESSAGE_OVERHEAD_BYTES),
         ),
   );
+  const written = whenAllWritten(parts.length, body.buffers);
   // The ack timeout counts from here: how long the upload took is the request timeout's concern.
   // Parts with a partition are queued at once, all in this turn: none can be refused alone.
   const tickets = await Promise.all(
@@ -214,6 +232,7 @@ async function produce(
           bytes: part.bytes,
           reservation: shares[i] as Reservation,
           partition: part.partition,
+          written,
         },
         { ackTimeoutMs },
       ),

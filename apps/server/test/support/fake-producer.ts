@@ -1,8 +1,23 @@
 import type { Message, ProduceBatch, ProduceOutcome, Producer } from '../../src/producer.js';
 
+/** A copy of `message`, as Kafka keeps one: the server frees a body once it is written. */
+function copy(message: Message): Message {
+  // Of the same class as the original; Buffer.from(view) copies, a Buffer's slice() would not.
+  const bytes = (view: Uint8Array | null) =>
+    view === null ? null : Buffer.isBuffer(view) ? Buffer.from(view) : new Uint8Array(view);
+  if (message instanceof Uint8Array) return bytes(message) as Uint8Array;
+  return {
+    ...message,
+    key: bytes(message.key),
+    value: bytes(message.value),
+    headers: message.headers.map((h) => ({ ...h, value: bytes(h.value) })),
+  };
+}
+
 /**
  * An in-memory {@link Producer} for unit tests: keeps a log per topic-partition, and can be told to
- * fail, hang, or wait for a go-ahead before acknowledging.
+ * fail, hang, or wait for a go-ahead before acknowledging. What it keeps are copies, taken when
+ * `send` is called, as Kafka has its own.
  */
 export class FakeProducer implements Producer {
   readonly sends: ProduceBatch[][] = [];
@@ -23,7 +38,7 @@ export class FakeProducer implements Producer {
   }
 
   async send(batches: readonly ProduceBatch[]): Promise<ProduceOutcome[]> {
-    this.sends.push([...batches]);
+    this.sends.push(batches.map((batch) => ({ ...batch, messages: batch.messages.map(copy) })));
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
@@ -36,7 +51,7 @@ export class FakeProducer implements Producer {
         const log = this.logs.get(key) ?? [];
         this.logs.set(key, log);
         const baseOffset = String(log.length);
-        log.push(...batch.messages);
+        for (const message of batch.messages) log.push(copy(message));
         return { result: { topic: batch.topic, partition: batch.partition, baseOffset } };
       });
     } finally {
