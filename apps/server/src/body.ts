@@ -227,6 +227,7 @@ export async function readFramedBody(
   const decoder = new FrameDecoder({ maxMessageBytes: limits.maxMessageBytes });
   const messages: Message[] = [];
   const buffers = body instanceof Readable ? ([] as ArrayBuffer[]) : undefined;
+  const spent: ArrayBuffer[] = [];
   const records = format === 'records';
   let bytes = 0;
   let total = 0;
@@ -248,13 +249,22 @@ export async function readFramedBody(
       // chunks (a copy), and each message's own overhead.
       let size = 0;
       let copied = 0;
-      if (buffers !== undefined && wholeBuffer(chunk)) buffers.push(chunk.buffer);
+      let viewed = false;
       for (const message of completed) {
         size += message.byteLength;
-        if (message.buffer === chunk.buffer) continue;
+        if (message.buffer === chunk.buffer) {
+          viewed = true;
+          continue;
+        }
         copied += message.byteLength;
         if (buffers !== undefined && wholeBuffer(message)) buffers.push(message.buffer);
       }
+      // A chunk no message is a view into (its bytes all went into frames put back together) is
+      // freed once the decoder is done with it: when a later chunk completes a frame, no frame
+      // still arriving holds a piece of it.
+      if (completed.length > 0 && spent.length > 0) freeBody(spent.splice(0));
+      if (buffers !== undefined && wholeBuffer(chunk))
+        (viewed ? buffers : spent).push(chunk.buffer);
       reservation.grow(chunk.byteLength + copied + completed.length * MESSAGE_OVERHEAD_BYTES);
       if (!records) {
         bytes += size;
@@ -269,6 +279,7 @@ export async function readFramedBody(
       }
     }
     decoder.end();
+    freeBody(spent);
     if (total === 0)
       throw new ProxyError('empty_body', 'the body is empty: send at least one frame');
   } catch (error) {

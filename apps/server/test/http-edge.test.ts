@@ -329,8 +329,11 @@ describe("a body's memory, given back once Kafka has it", () => {
   it('frees the chunks and reassembled frames of an acknowledged body; what Kafka got is whole', async () => {
     const { server, producer } = await serve();
     const views = captureViews(producer);
-    // 3000-byte values over a 600 KB body: many frames cross the socket's 64 KiB reads.
+    // 3000-byte values over a 600 KB body: many frames cross the socket's 64 KiB reads; and two
+    // of 300 KB, each in pieces of several reads.
     const values = Array.from({ length: 200 }, (_, i) => Buffer.alloc(3000, i % 256));
+    values.splice(50, 0, Buffer.alloc(300_000, 'x'));
+    values.push(Buffer.alloc(300_000, 'y'));
     const res = await fetch(`${server.url}/topics/orders`, {
       method: 'POST',
       headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
@@ -338,7 +341,7 @@ describe("a body's memory, given back once Kafka has it", () => {
     });
     expect(res.status).toBe(200);
     await res.text();
-    expect(views).toHaveLength(200);
+    expect(views).toHaveLength(202);
     expect(views.every((m) => valueOf(m)?.byteLength === 0)).toBe(true);
     const written = [...producer.logs.values()].flat();
     expect(written.map((m) => Buffer.from(valueOf(m) ?? []))).toEqual(values);
