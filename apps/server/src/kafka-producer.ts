@@ -285,6 +285,12 @@ interface Session {
  * Batches are sent with explicit partitions. A partition's messages that exceed one record batch
  * are sent as consecutive record batches, in order.
  *
+ * Nothing reads a send's bytes once it has resolved, as the {@link Producer} contract asks (the
+ * server then frees the body): values of 16 KiB and more go to the socket by reference
+ * (`patches/README.md`), but a batch is sent again only after its attempt failed, and a request
+ * that timed out has its connection destroyed in the same turn as its failure is reported, which
+ * drops whatever of it was still waiting to be written.
+ *
  * @example
  * const producer = createKafkaProducer({ kafka: config.kafka, logger, requestTimeoutMs: 10_000 });
  * await producer.connect();
