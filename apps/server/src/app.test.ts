@@ -1,14 +1,21 @@
 import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrames, encodeRecords, type ProxyRecord } from '@kproxy/framing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ROUTES } from '@kproxy/protocol';
 import { ProxyError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { partitionForKey } from './partition.js';
 import { TOKEN, testApp } from '../test/support/test-app.js';
+
+/** A directory of its own for the test, removed when the test ends. */
+async function scratchDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kp-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const framed = (...texts: string[]): Uint8Array => encodeFrames(texts.map(enc));
@@ -140,7 +147,7 @@ describe('errors: status, stable code, message, and nothing produced', () => {
   });
 
   it("rejects a topic outside the token's patterns with 403", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kp-'));
+    const dir = await scratchDir();
     const file = join(dir, 'tokens');
     await writeFile(file, '# limited\nlimited-token orders.* logs-?\n');
     const { app, producer } = await testApp({ KAFKA_PROXY_TOKENS_FILE: file });
@@ -296,7 +303,7 @@ describe('errors: status, stable code, message, and nothing produced', () => {
 
 describe('default topic', () => {
   it('changes the default topic, persists it atomically, and later pushes land there', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kp-'));
+    const dir = await scratchDir();
     const cache = join(dir, 'topic');
     const { app, producer } = await testApp({ KAFKA_FLUSHER_TOPIC_CACHE: cache });
     const res = await post(app, '/topic/next-topic', undefined);
@@ -320,7 +327,7 @@ describe('default topic', () => {
   });
 
   it('answers 500 and keeps the old topic when the cache cannot be written', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kp-'));
+    const dir = await scratchDir();
     // The cache's directory does not exist, so the write fails (permissions would not stop root).
     const { app } = await testApp({ KAFKA_FLUSHER_TOPIC_CACHE: join(dir, 'missing-dir', 'topic') });
     const res = await errorOf(await post(app, '/topic/other', undefined));

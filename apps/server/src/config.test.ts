@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, usage, wantsVersion } from './config.js';
 import { SETTINGS } from './settings.js';
@@ -177,6 +177,7 @@ describe('loadConfig', () => {
 
   it('reads tokens with topic patterns from the tokens file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kp-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'tokens');
     await writeFile(file, 'a orders.*\nb\n');
     const config = loadConfig({ KAFKA_PROXY_TOPIC: 'e', KAFKA_PROXY_TOKENS_FILE: file });

@@ -1,11 +1,14 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { FileTopicStore, TopicStoreError } from './topic-store.js';
 
+/** A directory of its own for the test, removed when the test ends. */
 async function cacheDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'kp-topic-store-'));
+  const dir = await mkdtemp(join(tmpdir(), 'kp-topic-store-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 async function started(options: ConstructorParameters<typeof FileTopicStore>[0]) {

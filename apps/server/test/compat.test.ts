@@ -1,11 +1,11 @@
 // Drop-in compatibility: the original Python proxy's clients keep working unchanged (its routes,
 // header, body format, success texts and variable names; see the top of apps/server/README.md),
 // through a real listening server.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrames } from '@kproxy/framing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { brokers, createTopic, readAll, texts, uniqueTopic } from './kafka.js';
 import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
 
@@ -51,7 +51,9 @@ describe('original client compatibility (real socket, real Kafka)', () => {
     const second = uniqueTopic('compat-b');
     await createTopic(first, 1);
     await createTopic(second, 1);
-    const cache = join(await mkdtemp(join(tmpdir(), 'kp-cache-')), 'topic');
+    const cacheDir = await mkdtemp(join(tmpdir(), 'kp-cache-'));
+    onTestFinished(() => rm(cacheDir, { recursive: true, force: true }));
+    const cache = join(cacheDir, 'topic');
     const env = { KAFKA_PROXY_TOPIC: first, KAFKA_FLUSHER_TOPIC_CACHE: cache };
 
     const p1 = await proxy(env);

@@ -1,6 +1,6 @@
 // Every client error status of the API (apps/server/README.md, "Routes"), through a real socket;
 // afterwards Kafka must hold none of the rejected requests' messages.
-import { writeFile, mkdtemp } from 'node:fs/promises';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -16,12 +16,13 @@ const frames = (...values: (string | Uint8Array)[]) =>
 
 let proxy: ServerProcess;
 let topic: string;
+let dir: string;
 const rejected: string[] = [];
 
 beforeAll(async () => {
   topic = uniqueTopic('errors');
   await createTopic(topic, 2);
-  const dir = await mkdtemp(join(tmpdir(), 'kp-tokens-'));
+  dir = await mkdtemp(join(tmpdir(), 'kp-tokens-'));
   await writeFile(join(dir, 'tokens'), `${LIMITED} ${topic}-allowed.*\n`);
   proxy = await spawnServer({
     KAFKA_PROXY_TOKEN: TOKEN,
@@ -35,6 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
   const code = await proxy.stop();
   expect(code, proxy.logs.filter((l) => !l.includes('"request"')).join('\n')).toBe(0);
 });

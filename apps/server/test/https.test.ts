@@ -1,11 +1,11 @@
 // HTTPS: with a certificate and key configured the server speaks TLS (and only TLS).
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrames } from '@kproxy/framing';
 import { Agent, request } from 'undici';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { brokers, createTopic, readAll, texts, uniqueTopic } from './kafka.js';
 import { spawnServer, type ServerProcess } from '@kproxy/testkit/proxy-process';
 
@@ -19,6 +19,7 @@ afterAll(async () => {
 describe('HTTPS (real process, real Kafka)', () => {
   it('serves the API over TLS with the configured certificate', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kp-tls-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
     execFileSync(

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -134,6 +134,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
   const token = options.token ?? 'integration-token';
   const topicCache =
     options.topicCache ?? join(await mkdtemp(join(tmpdir(), 'kproxy-cache-')), 'topic');
+  // A cache of its own is removed once the server has stopped.
+  const ownCache = options.topicCache === undefined ? dirname(topicCache) : undefined;
   const server = await spawnServer({
     KAFKA_PROXY_PORT: String(options.port ?? 0),
     KAFKA_PROXY_TOKEN: token,
@@ -149,6 +151,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyProcess> {
     url: base,
     token,
     port: Number(new URL(base).port),
+    async stop(signal) {
+      const code = await server.stop(signal);
+      if (ownCache !== undefined) await rm(ownCache, { recursive: true, force: true });
+      return code;
+    },
     async produceRequests(status = 200) {
       const res = await fetch(`${base}${ROUTES.metrics.path}`, {
         headers: { [HEADERS.token]: token },
