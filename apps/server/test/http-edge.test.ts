@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { encodeFrames, encodeRecords } from '@kproxy/framing';
+import { CONTENT_TYPES } from '@kproxy/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
@@ -325,6 +326,12 @@ describe("a body's memory, given back once Kafka has it", () => {
     return views;
   }
   const valueOf = (m: Message) => (m instanceof Uint8Array ? m : m.value);
+  const postBody = (url: string, body: Uint8Array, contentType = 'application/octet-stream') =>
+    fetch(`${url}/topics/orders`, {
+      method: 'POST',
+      headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': contentType },
+      body: Buffer.from(body),
+    });
 
   it('frees the chunks and reassembled frames of an acknowledged body; what Kafka got is whole', async () => {
     const { server, producer } = await serve();
@@ -334,11 +341,7 @@ describe("a body's memory, given back once Kafka has it", () => {
     const values = Array.from({ length: 200 }, (_, i) => Buffer.alloc(3000, i % 256));
     values.splice(50, 0, Buffer.alloc(300_000, 'x'));
     values.push(Buffer.alloc(300_000, 'y'));
-    const res = await fetch(`${server.url}/topics/orders`, {
-      method: 'POST',
-      headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
-      body: Buffer.from(encodeFrames(values)),
-    });
+    const res = await postBody(server.url, encodeFrames(values));
     expect(res.status).toBe(200);
     await res.text();
     expect(views).toHaveLength(202);
@@ -366,14 +369,7 @@ describe("a body's memory, given back once Kafka has it", () => {
       headers: [],
       timestamp: null,
     }));
-    const res = await fetch(`${server.url}/topics/orders`, {
-      method: 'POST',
-      headers: {
-        'x-kafka-proxy-token': TOKEN,
-        'content-type': 'application/vnd.kafka-proxy.records.v1',
-      },
-      body: Buffer.from(encodeRecords(records)),
-    });
+    const res = await postBody(server.url, encodeRecords(records), CONTENT_TYPES.records);
     expect(res.status).toBe(200);
     await res.text();
     expect(failures).toBeGreaterThan(1);
@@ -387,11 +383,7 @@ describe("a body's memory, given back once Kafka has it", () => {
     const { server, producer } = await serve();
     const views = captureViews(producer);
     producer.failWith = new ProxyError('kafka_rejected', 'refused');
-    const res = await fetch(`${server.url}/topics/orders`, {
-      method: 'POST',
-      headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
-      body: Buffer.from(encodeFrames([Buffer.alloc(5000, 7)])),
-    });
+    const res = await postBody(server.url, encodeFrames([Buffer.alloc(5000, 7)]));
     expect(res.status).toBe(502);
     await res.text();
     expect(views.map((m) => valueOf(m)?.byteLength)).toEqual([5000]);
@@ -403,11 +395,7 @@ describe("a body's memory, given back once Kafka has it", () => {
     let open!: () => void;
     producer.gate = new Promise((resolve) => (open = resolve));
     const value = Buffer.alloc(100_000, 9);
-    const res = await fetch(`${server.url}/topics/orders`, {
-      method: 'POST',
-      headers: { 'x-kafka-proxy-token': TOKEN, 'content-type': 'application/octet-stream' },
-      body: Buffer.from(encodeFrames([value])),
-    });
+    const res = await postBody(server.url, encodeFrames([value]));
     try {
       expect(res.status).toBe(202);
       await res.text();
